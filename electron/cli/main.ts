@@ -1,0 +1,69 @@
+import { Command, CommanderError } from 'commander';
+import { isClockfaceError } from '../../shared/errors.js';
+import { installNodeLogSink } from '../logging.js';
+import { centralCommand } from './commands/central.js';
+import { dbCommand } from './commands/db.js';
+import { startCommand } from './commands/start.js';
+
+/** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
+export const EXIT_USAGE = 2;
+
+const USAGE_ERRORS = new Set([
+  'commander.unknownCommand',
+  'commander.unknownOption',
+  'commander.missingArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.excessArguments',
+  'commander.invalidArgument',
+  'commander.conflictingOption',
+  // A group command (`db`) run without its subcommand: commander prints the group's help.
+  'commander.help',
+]);
+
+export function buildProgram(): Command {
+  const program = new Command('clockface')
+    .description('Clockface: face-recognition attendance. Central database, kiosks and IT tooling.')
+    .version(process.env['npm_package_version'] ?? '0.1.0');
+
+  program.addCommand(startCommand());
+  program.addCommand(centralCommand());
+  program.addCommand(dbCommand());
+
+  // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.
+  const configure = (command: Command): void => {
+    command.exitOverride().showHelpAfterError(true).showSuggestionAfterError(true);
+    command.commands.forEach(configure);
+  };
+  configure(program);
+
+  return program;
+}
+
+/** Runs the CLI. Resolves once the command's work is done (long-running servers keep the process alive). */
+export async function runCli(argv: string[]): Promise<void> {
+  installNodeLogSink();
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp({ error: true });
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version were already printed by commander; usage errors get exit code 2.
+      process.exitCode = USAGE_ERRORS.has(e.code) ? EXIT_USAGE : e.exitCode;
+      return;
+    }
+    if (isClockfaceError(e)) {
+      console.error(`error: ${e.message}`);
+      if (e.hint) console.error(e.hint);
+      process.exitCode = 1;
+      return;
+    }
+    console.error(e);
+    process.exitCode = 1;
+  }
+}

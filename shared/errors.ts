@@ -1,0 +1,39 @@
+/**
+ * Error codes that cross module, process and bridge boundaries. Only the code and a message survive IPC, so
+ * callers branch on `code`, never on message text.
+ */
+export type ErrorCode =
+  | 'CENTRAL_UNREACHABLE'
+  | 'CENTRAL_AUTH_FAILED'
+  | 'CENTRAL_VECTOR_MISSING'
+  | 'CENTRAL_SCHEMA_TOO_NEW'
+  | 'CENTRAL_SCHEMA_MODIFIED'
+  | 'CENTRAL_NOT_MIGRATED'
+  | 'EMBEDDED_CENTRAL_LOCKED'
+  | 'KIOSK_EXISTS'
+  | 'KIOSK_NOT_FOUND'
+  | 'SITE_NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_DESCRIPTOR'
+  | 'MODEL_MISMATCH';
+
+/** An expected failure with a stable code and a message fit to show an operator (never personal data). */
+export class ClockfaceError extends Error {
+  readonly code: ErrorCode;
+  /** What the operator can do about it, when there is something to do. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ClockfaceError';
+    this.code = code;
+    this.hint = options?.hint;
+  }
+}
+
+/** Result type used across the bridge: results, not throws. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export function isClockfaceError(e: unknown): e is ClockfaceError {
+  return e instanceof ClockfaceError;
+}
