@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
+import { createLogger } from '../../shared/logger.js';
 import { redactUrl, type CentralTarget } from '../config/central-url.js';
+
+const log = createLogger('central.connect');
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN']);
 const AUTH_SQLSTATES = new Set(['28P01', '28000']);
@@ -44,6 +47,9 @@ export async function connectCentral(target: CentralTarget, options?: { applicat
     application_name: options?.applicationName ?? 'clockface',
     connectionTimeoutMillis: 10_000,
   });
+  // An idle connection the server drops (restart, revoked kiosk) emits 'error'; unheard, it would kill the
+  // process. The next query on the client fails and its caller decides what to do.
+  client.on('error', (e) => log.warn('central connection lost', { error: e.message, url: redactUrl(target.url) }));
   try {
     await client.connect();
   } catch (e) {

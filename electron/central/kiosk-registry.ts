@@ -82,11 +82,3 @@ export async function revokeKiosk(client: pg.ClientBase, name: string): Promise<
   await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} NOLOGIN`);
   await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
 }
-
-/**
- * The statement a kiosk connection runs first. On a real server the login already is the kiosk role and this is a
- * no-op; on the embedded central, which ignores the login role, it is what makes row-level security apply.
- */
-export function kioskSessionSql(client: pg.ClientBase, roleName: string): string {
-  return `SET ROLE ${client.escapeIdentifier(roleName)}`;
-}

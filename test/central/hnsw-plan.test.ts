@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { fromVectorLiteral, toVectorLiteral } from '../../electron/central/vector-literal.js';
+import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
+import { addSite } from '../support/roster-fixtures.js';
+
+const EMPLOYEES = 500;
+const TEMPLATES_PER_EMPLOYEE = 4;
+
+/** The 1:N query the IT search and the kiosks' central fallback run. */
+const KNN = 'SELECT id, employee_id, embedding <-> $1 AS distance FROM face_templates ORDER BY embedding <-> $1 LIMIT 5';
+
+describe.each(centralFactories())('1:N face search on $label', (factory) => {
+  let central: TestCentral;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    central = await startMigrated(factory);
+    client = await central.connect();
+    await addSite(client, 'hq');
+    await client.query(
+      `INSERT INTO employees (employee_no, full_name, site)
+       SELECT 'P' || g, 'Person ' || g, 'hq' FROM generate_series(1, $1::int) g`,
+      [EMPLOYEES],
+    );
+    // The subquery mentions the outer row so that every template gets its own random vector.
+    await client.query(
+      `INSERT INTO face_templates (employee_id, model_id, embedding, source)
+       SELECT e.id, 'faceapi-resnet128@1',
+              (SELECT array_agg(random() * 0.4 - 0.2) FROM generate_series(1, 128) WHERE e.id + r > 0)::vector,
+              'import'
+       FROM employees e, generate_series(1, $1::int) r`,
+      [TEMPLATES_PER_EMPLOYEE],
+    );
+    await client.query('ANALYZE face_templates');
+  });
+  afterAll(async () => {
+    await client.end();
+    await central.close();
+  });
+
+  it('has the seeded templates', async () => {
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM face_templates');
+    expect(rows[0]).toEqual({ n: EMPLOYEES * TEMPLATES_PER_EMPLOYEE });
+  });
+
+  it('plans the k-nearest query on the hnsw index, with the planner left to choose', async () => {
+    const probe = await client.query<{ embedding: string }>('SELECT embedding::text FROM face_templates LIMIT 1');
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${KNN}`, [probe.rows[0]?.embedding]);
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index Scan using face_templates_embedding_hnsw on face_templates/);
+    expect(plan).not.toMatch(/Seq Scan/);
+  });
+
+  it('finds a stored template as its own nearest neighbour through the index', async () => {
+    const { rows: sample } = await client.query<{ id: string; embedding: string }>(
+      'SELECT id::text, embedding::text FROM face_templates ORDER BY id LIMIT 20',
+    );
+    for (const row of sample) {
+      const query = toVectorLiteral(fromVectorLiteral(row.embedding));
+      const { rows } = await client.query<{ id: string; distance: number }>(KNN, [query]);
+      expect(rows[0]?.id).toBe(String(row.id));
+      expect(rows[0]?.distance).toBeCloseTo(0, 5);
+      expect(rows).toHaveLength(5);
+    }
+  });
+});

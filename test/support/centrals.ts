@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startEmbeddedCentral } from '../../electron/central/embedded.js';
+import { connectCentral } from '../../electron/central/connect.js';
+import { migrateCentral } from '../../electron/central/migrate.js';
+import { requireSystemParts, realPostgresPart } from './system-parts.js';
+
+/** A central database for one test file: an in-memory embedded central, or a fresh database on a real server. */
+export interface TestCentral {
+  kind: 'embedded' | 'server';
+  url: string;
+  /** Opens a new admin connection (the caller ends it). */
+  connect(): Promise<pg.Client>;
+  close(): Promise<void>;
+}
+
+export interface CentralFactory {
+  kind: 'embedded' | 'server';
+  label: string;
+  start(options?: { withoutVector?: boolean }): Promise<TestCentral>;
+}
+
+const embeddedFactory: CentralFactory = {
+  kind: 'embedded',
+  label: 'embedded central (PGlite)',
+  async start(options) {
+    const central = await startEmbeddedCentral({
+      dataDir: null,
+      port: 0,
+      ...(options?.withoutVector ? { withoutVector: true } : {}),
+    });
+    return {
+      kind: 'embedded',
+      url: central.url,
+      connect: () => connectCentral({ url: central.url, embeddedDefault: false }),
+      close: () => central.stop(),
+    };
+  },
+};
+
+function serverFactory(baseUrl: string): CentralFactory {
+  return {
+    kind: 'server',
+    label: 'real PostgreSQL',
+    async start() {
+      const dbName = `clockface_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: baseUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${dbName}`);
+      await admin.end();
+      const url = new URL(baseUrl);
+      url.pathname = `/${dbName}`;
+      const dbUrl = url.toString();
+      return {
+        kind: 'server',
+        url: dbUrl,
+        connect: () => connectCentral({ url: dbUrl, embeddedDefault: false }),
+        async close() {
+          // Kiosk roles are cluster-wide: drop the ones this database made, then the database.
+          const c = new pg.Client({ connectionString: dbUrl });
+          await c.connect();
+          const hasKiosks = await c.query("SELECT to_regclass('public.kiosks') IS NOT NULL AS x");
+          const roles = hasKiosks.rows[0]?.x
+            ? (
+                await c.query<{ role_name: string }>(
+                  'SELECT role_name FROM kiosks k JOIN pg_roles r ON r.rolname = k.role_name',
+                )
+              ).rows.map((r) => r.role_name)
+            : [];
+          for (const role of roles) await c.query(`DROP OWNED BY ${c.escapeIdentifier(role)}`);
+          await c.end();
+          const root = new pg.Client({ connectionString: baseUrl });
+          await root.connect();
+          await root.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+          for (const role of roles) await root.query(`DROP ROLE IF EXISTS ${root.escapeIdentifier(role)}`);
+          await root.end();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The centrals every database test runs against: always the embedded one; the real server too when
+ * CLOCKFACE_TEST_DATABASE_URL is set (a superuser URL). global-setup.ts reports a missing server once.
+ */
+export function centralFactories(): CentralFactory[] {
+  const serverUrl = process.env['CLOCKFACE_TEST_DATABASE_URL'];
+  if (!serverUrl && requireSystemParts()) {
+    throw new Error(`missing ${realPostgresPart().name}; ${realPostgresPart().howTo}`);
+  }
+  return serverUrl ? [embeddedFactory, serverFactory(serverUrl)] : [embeddedFactory];
+}
+
+/** Only the real server, for behaviour the embedded central cannot have (login roles, concurrent transactions). */
+export function serverFactories(): CentralFactory[] {
+  return centralFactories().filter((f) => f.kind === 'server');
+}
+
+export async function startMigrated(factory: CentralFactory): Promise<TestCentral> {
+  const central = await factory.start();
+  const client = await central.connect();
+  try {
+    await migrateCentral(client);
+  } finally {
+    await client.end();
+  }
+  return central;
+}

@@ -1,0 +1,27 @@
+/**
+ * System parts that some tests need and that a plain `npm ci` does not bring (a real PostgreSQL with pgvector,
+ * later Chromium and the BLAS libraries). Tests run wherever the part is present and say plainly when it is not;
+ * with CLOCKFACE_REQUIRE_SYSTEM_PARTS=1 (set by .ci/run) a missing part is a failure instead.
+ */
+export function requireSystemParts(): boolean {
+  return process.env['CLOCKFACE_REQUIRE_SYSTEM_PARTS'] === '1';
+}
+
+export interface SystemPart {
+  name: string;
+  present: boolean;
+  /** How to get it, for the message printed when it is missing. */
+  howTo: string;
+}
+
+export function realPostgresPart(): SystemPart {
+  return {
+    name: 'real PostgreSQL + pgvector (CLOCKFACE_TEST_DATABASE_URL)',
+    present: Boolean(process.env['CLOCKFACE_TEST_DATABASE_URL']),
+    howTo: 'run `eval "$(sudo bash scripts/install-postgres.sh)"` (Debian) or point CLOCKFACE_TEST_DATABASE_URL at a superuser URL',
+  };
+}
+
+export function systemParts(): SystemPart[] {
+  return [realPostgresPart()];
+}
