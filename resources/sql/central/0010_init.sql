@@ -60,7 +60,10 @@ CREATE INDEX employees_site ON employees (site);
 
 CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  NEW.updated_at := now();
+  -- Only a real change counts: a no-op update (a re-imported roster) must not look like news to every kiosk.
+  IF NEW IS DISTINCT FROM OLD THEN
+    NEW.updated_at := now();
+  END IF;
   RETURN NEW;
 END
 $$;
