@@ -20,7 +20,7 @@ describe.each(centralFactories())('kiosk permissions on $label', (factory) => {
   let punchOfB: string;
   const random = seededRandom(11);
 
-  const punch = (client: pg.ClientBase, kioskId: number, employeeId: number, id = randomUUID()) =>
+  const punch = (client: pg.ClientBase, kioskId: number, employeeId: number, id: string = randomUUID()) =>
     client.query(
       `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method, match_distance)
        VALUES ($1, $2, $3, 'in', now(), 'face', 0.31)`,
