@@ -15,7 +15,10 @@ export type ErrorCode =
   | 'SITE_NOT_FOUND'
   | 'INVALID_ARGUMENT'
   | 'INVALID_DESCRIPTOR'
-  | 'MODEL_MISMATCH';
+  | 'MODEL_MISMATCH'
+  | 'IMAGE_UNREADABLE'
+  | 'IMAGE_TOO_LARGE'
+  | 'FACE_MODELS_MISSING';
 
 /** An expected failure with a stable code and a message fit to show an operator (never personal data). */
 export class ClockfaceError extends Error {
