@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'MODEL_MISMATCH'
   | 'IMAGE_UNREADABLE'
   | 'IMAGE_TOO_LARGE'
-  | 'FACE_MODELS_MISSING';
+  | 'FACE_MODELS_MISSING'
+  | 'DATASET_INVALID';
 
 /** An expected failure with a stable code and a message fit to show an operator (never personal data). */
 export class ClockfaceError extends Error {

@@ -3,6 +3,7 @@ import { isClockfaceError } from '../../shared/errors.js';
 import { installNodeLogSink } from '../logging.js';
 import { centralCommand } from './commands/central.js';
 import { dbCommand } from './commands/db.js';
+import { evalFacesCommand } from './commands/eval-faces.js';
 import { startCommand } from './commands/start.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(startCommand());
   program.addCommand(centralCommand());
   program.addCommand(dbCommand());
+  program.addCommand(evalFacesCommand());
 
   // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.
   const configure = (command: Command): void => {
