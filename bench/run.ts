@@ -1,24 +1,36 @@
 /**
- * `npm run bench [-- SUITE…] [--full]`: side-by-side benchmarks, reported as ratios (issue 7 builds the suites).
- * Suites register here as they are written; none exists in this version.
+ * `npm run bench [-- SUITE…] [--full]`: side-by-side benchmarks, reported as ratios where alternatives compete,
+ * printed as markdown and stored in bench/results.json. Speed lives here, never in tests.
  */
-interface BenchSuite {
+import { machine, markdownTable, saveResults, type BenchResult } from './report.js';
+import { faceSuite } from './suites/face.js';
+
+export interface BenchSuite {
   name: string;
-  run(options: { full: boolean }): Promise<void>;
+  description: string;
+  run(options: { full: boolean }): Promise<BenchResult[]>;
 }
 
-const suites: BenchSuite[] = [];
+const suites: BenchSuite[] = [faceSuite];
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => !a.startsWith('--'));
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
-  console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ') || 'none yet'}`);
+  console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`);
   process.exitCode = 2;
-} else if (suites.length === 0) {
-  console.log('no suites yet: the benchmark suites arrive with the issues that build what they measure');
 } else {
-  for (const suite of suites.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
-    await suite.run({ full: args.includes('--full') });
+  const full = args.includes('--full');
+  const chosen = suites.filter((s) => wanted.length === 0 || wanted.includes(s.name));
+  const m = machine();
+  console.log(`# Clockface benchmarks (${full ? 'full' : 'quick'})\n\n${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.date}\n`);
+  const all: BenchResult[] = [];
+  for (const suite of chosen) {
+    const started = performance.now();
+    const results = await suite.run({ full });
+    all.push(...results);
+    console.log(`## ${suite.name}: ${suite.description}\n\n${markdownTable(results)}\n`);
+    console.log(`(${suite.name} took ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
   }
+  saveResults(all, chosen.map((s) => s.name));
 }

@@ -1,6 +1,8 @@
+import { chromiumPart } from './chromium.js';
+
 /**
  * System parts that some tests need and that a plain `npm ci` does not bring (a real PostgreSQL with pgvector,
- * later Chromium and the BLAS libraries). Tests run wherever the part is present and say plainly when it is not;
+ * Chromium, later the BLAS libraries). Tests run wherever the part is present and say plainly when it is not;
  * with CLOCKFACE_REQUIRE_SYSTEM_PARTS=1 (set by .ci/run) a missing part is a failure instead.
  */
 export function requireSystemParts(): boolean {
@@ -23,5 +25,5 @@ export function realPostgresPart(): SystemPart {
 }
 
 export function systemParts(): SystemPart[] {
-  return [realPostgresPart()];
+  return [realPostgresPart(), chromiumPart()];
 }
