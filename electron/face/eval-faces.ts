@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ClockfaceError, isClockfaceError } from '../../shared/errors.js';
+import { euclideanDistance as euclidean } from '../../shared/face/descriptor.js';
 import type { AnalyzeOptions } from '../../shared/face/engine.js';
 import {
   leaveOneOut,
@@ -125,12 +126,6 @@ async function describeAll(
     onProgress?.(results.size, paths.length);
   }
   return { results, latencies };
-}
-
-function euclidean(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += ((a[i] ?? 0) - (b[i] ?? 0)) ** 2;
-  return Math.sqrt(sum);
 }
 
 export interface EvalOptions {

@@ -15,6 +15,16 @@ export function checkDescriptorValues(values: ArrayLike<number>): void {
 }
 
 /** Euclidean distance, the metric the model was trained for and the one pgvector's `<->` computes. */
+export function euclideanDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    sum += d * d;
+  }
+  return Math.sqrt(sum);
+}
+
+/** Distance between two descriptors; refuses to compare different models or lengths. */
 export function descriptorDistance(a: FaceDescriptor, b: FaceDescriptor): number {
   if (a.modelId !== b.modelId) {
     throw new ClockfaceError(
@@ -25,10 +35,5 @@ export function descriptorDistance(a: FaceDescriptor, b: FaceDescriptor): number
   if (a.values.length !== b.values.length) {
     throw new ClockfaceError('INVALID_DESCRIPTOR', 'descriptors of different lengths');
   }
-  let sum = 0;
-  for (let i = 0; i < a.values.length; i++) {
-    const d = (a.values[i] ?? 0) - (b.values[i] ?? 0);
-    sum += d * d;
-  }
-  return Math.sqrt(sum);
+  return euclideanDistance(a.values, b.values);
 }

@@ -1,4 +1,5 @@
 import { distribution, type Distribution } from '../stats/distribution.js';
+import { euclideanDistance as euclidean } from './descriptor.js';
 
 /**
  * Accuracy figures of a face model on a labelled set: pure arithmetic on distances, so it can be unit-tested with
@@ -74,15 +75,6 @@ export interface IdentificationReport {
   misidentified: Array<{ id: string; label: string; predicted: string; distance: number }>;
   genuine: number[];
   impostor: number[];
-}
-
-function euclidean(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    sum += d * d;
-  }
-  return Math.sqrt(sum);
 }
 
 /**

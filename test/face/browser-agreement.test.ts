@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { euclideanDistance } from '../../shared/face/descriptor.js';
 import { decodeImage } from '../../electron/face/decode-image.js';
 import { nodeFaceEngine } from '../../electron/face/node-face-engine.js';
 import type { AnalyzeOptions, AnalyzeResult } from '../../shared/face/engine.js';
@@ -43,12 +44,7 @@ interface NodeRun {
 
 function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    sum += d * d;
-  }
-  return Math.sqrt(sum);
+  return euclideanDistance(a, b);
 }
 
 function median(values: number[]): number {
