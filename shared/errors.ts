@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'IMAGE_UNREADABLE'
   | 'IMAGE_TOO_LARGE'
   | 'FACE_MODELS_MISSING'
-  | 'DATASET_INVALID';
+  | 'DATASET_INVALID'
+  | 'ROSTER_INVALID'
+  | 'EMPLOYEE_NOT_FOUND';
 
 /** An expected failure with a stable code and a message fit to show an operator (never personal data). */
 export class ClockfaceError extends Error {

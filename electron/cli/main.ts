@@ -4,6 +4,8 @@ import { installNodeLogSink } from '../logging.js';
 import { centralCommand } from './commands/central.js';
 import { dbCommand } from './commands/db.js';
 import { evalFacesCommand } from './commands/eval-faces.js';
+import { rosterCommand } from './commands/roster.js';
+import { searchCommand } from './commands/search.js';
 import { startCommand } from './commands/start.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   program.addCommand(centralCommand());
   program.addCommand(dbCommand());
   program.addCommand(evalFacesCommand());
+  program.addCommand(rosterCommand());
+  program.addCommand(searchCommand());
 
   // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.
   const configure = (command: Command): void => {

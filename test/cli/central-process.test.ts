@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { CENTRAL_MIGRATIONS_DIR } from '../../electron/config/paths.js';
+import { loadMigrationFiles } from '../../electron/sql/migration-files.js';
 import { CLI, runCli } from '../support/run-cli.js';
+
+const MIGRATIONS = loadMigrationFiles(CENTRAL_MIGRATIONS_DIR);
+const LATEST = MIGRATIONS.at(-1)?.version ?? 0;
 
 interface RunningCentral {
   child: ChildProcessWithoutNullStreams;
@@ -53,7 +58,9 @@ describe('embedded central as a separate process (`clockface central start`)', (
 
       const migrate = await runCli(['db', 'migrate'], env);
       expect(migrate.code).toBe(0);
-      expect(migrate.stdout).toContain('applied 0010_init');
+      for (const m of MIGRATIONS) {
+        expect(migrate.stdout).toContain(`applied ${String(m.version).padStart(4, '0')}_${m.name}`);
+      }
 
       const again = await runCli(['db', 'migrate'], env);
       expect(again.code).toBe(0);
@@ -67,7 +74,7 @@ describe('embedded central as a separate process (`clockface central start`)', (
       const status = await runCli(['db', 'status', '--json'], env);
       expect(status.code).toBe(0);
       const parsed = JSON.parse(status.stdout) as { schemaVersion: number; pgvector: string; counts: { sites: number } };
-      expect(parsed.schemaVersion).toBe(10);
+      expect(parsed.schemaVersion).toBe(LATEST);
       expect(parsed.pgvector).toMatch(/^0\.8\./);
       expect(parsed.counts.sites).toBe(1);
 
@@ -82,9 +89,9 @@ describe('embedded central as a separate process (`clockface central start`)', (
 
     const restarted = await startCentralProcess(['--data-dir', dataDir]);
     try {
-      expect(restarted.output()).toContain('schema: version 10');
+      expect(restarted.output()).toContain(`schema: version ${LATEST}`);
       const status = await runCli(['db', 'status', '--json'], { CLOCKFACE_DATABASE_URL: restarted.url });
-      expect(JSON.parse(status.stdout)).toMatchObject({ schemaVersion: 10, counts: { sites: 1 } });
+      expect(JSON.parse(status.stdout)).toMatchObject({ schemaVersion: LATEST, counts: { sites: 1 } });
     } finally {
       expect(await stop(restarted)).toBe(0);
     }

@@ -1,0 +1,63 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ClockfaceError } from '../../../shared/errors.js';
+import { DEFAULT_MATCH_MARGIN, DEFAULT_MATCH_THRESHOLD } from '../../../shared/face/match-defaults.js';
+import { requireMigrated } from '../../central/migrate.js';
+import { decodeImage } from '../../face/decode-image.js';
+import { nodeFaceEngine } from '../../face/node-face-engine.js';
+import { nearestEmployees, type Neighbour } from '../../roster/roster-store.js';
+import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+
+function parseK(value: string): number {
+  const k = Number(value);
+  if (!Number.isInteger(k) || k < 1 || k > 100) throw new InvalidArgumentError('expected a whole number from 1 to 100');
+  return k;
+}
+
+export interface SearchDecision {
+  match: string | null;
+  reason: 'match' | 'no-candidate' | 'above-threshold' | 'ambiguous';
+  threshold: number;
+  margin: number;
+}
+
+/** The kiosk's default rule, applied to central's answer: close enough, and clearly closer than anyone else. */
+export function decide(neighbours: readonly Neighbour[]): SearchDecision {
+  const [best, second] = neighbours;
+  const base = { threshold: DEFAULT_MATCH_THRESHOLD, margin: DEFAULT_MATCH_MARGIN };
+  if (!best) return { match: null, reason: 'no-candidate', ...base };
+  if (best.distance > DEFAULT_MATCH_THRESHOLD) return { match: null, reason: 'above-threshold', ...base };
+  if (second && second.distance - best.distance < DEFAULT_MATCH_MARGIN) return { match: null, reason: 'ambiguous', ...base };
+  return { match: best.employeeNo, reason: 'match', ...base };
+}
+
+export function searchCommand(): Command {
+  return withCentralOption(
+    new Command('search')
+      .description('1:N search of central (hnsw index): the employees whose enrolled faces are nearest to a photo')
+      .argument('<photo>', 'a photo with a face (the largest face is searched)')
+      .addOption(new Option('--k <n>', 'how many employees to list').default(5).argParser(parseK))
+      .option('--json', 'print machine-readable JSON'),
+  ).action(async (photo: string, options: CentralOptions & { k: number; json?: boolean }) => {
+    const engine = await nodeFaceEngine();
+    const analysis = await engine.analyze(await decodeImage(photo), { detector: 'ssd', padding: 'auto', purpose: 'kiosk' });
+    if (analysis.face === null) throw new ClockfaceError('INVALID_ARGUMENT', `no face found in ${photo}`);
+    const descriptor = analysis.face.descriptor.values;
+    await withCentral(options, async (client) => {
+      await requireMigrated(client);
+      const neighbours = await nearestEmployees(client, descriptor, options.k);
+      const decision = decide(neighbours);
+      if (options.json) {
+        console.log(JSON.stringify({ photo, quality: analysis.ok ? [] : analysis.issues, neighbours, decision }, null, 2));
+        return;
+      }
+      for (const [i, n] of neighbours.entries()) {
+        console.log(`${i + 1}. ${n.employeeNo}  ${n.fullName}  distance ${n.distance.toFixed(3)}${n.active ? '' : '  (inactive)'}`);
+      }
+      console.log(
+        decision.match
+          ? `decision: ${decision.match} (within ${decision.threshold}, margin ≥ ${decision.margin})`
+          : `decision: no match (${decision.reason}; threshold ${decision.threshold}, margin ${decision.margin})`,
+      );
+    });
+  });
+}

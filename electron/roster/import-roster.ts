@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type pg from 'pg';
+import { isClockfaceError } from '../../shared/errors.js';
+import type { FaceEngine } from '../../shared/face/engine.js';
+import { DEFAULT_MATCH_THRESHOLD } from '../../shared/face/match-defaults.js';
+import { createLogger } from '../../shared/logger.js';
+import { decodeImage } from '../face/decode-image.js';
+import { nodeFaceEngine } from '../face/node-face-engine.js';
+import { hashPin, verifyPin } from '../security/pin-hash.js';
+import { parseRoster, type RosterRow, type RowError, type RowErrorCode } from './roster-csv.js';
+import {
+  addTemplate,
+  enrolledPhotoHashes,
+  ensureSite,
+  findEmployees,
+  nearestEmployees,
+  upsertEmployee,
+  type NewTemplate,
+  type StoredEmployee,
+  type UpsertOutcome,
+} from './roster-store.js';
+
+const log = createLogger('roster.import');
+
+export interface ImportOptions {
+  photosDir?: string;
+  dryRun: boolean;
+  allowDuplicateFace: boolean;
+  threshold?: number;
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImportSummary {
+  file: string;
+  dryRun: boolean;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  templatesAdded: number;
+  sitesCreated: string[];
+  errors: RowError[];
+}
+
+/** A row that cannot be applied; the row is skipped, the others go on. */
+class RowFailure extends Error {
+  constructor(
+    readonly code: RowErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface PreparedTemplate extends NewTemplate {
+  photo: string;
+}
+
+interface PreparedRow {
+  row: RosterRow;
+  pinHash: string | undefined;
+  templates: PreparedTemplate[];
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Enrolment result per photo content, so a photo listed twice (or re-run) is analysed once. */
+type PhotoVerdict = { ok: true; descriptor: Float32Array; quality: number } | { ok: false; code: RowErrorCode; reason: string };
+
+async function analyzePhoto(engine: FaceEngine, bytes: Buffer): Promise<PhotoVerdict> {
+  try {
+    const result = await engine.analyze(await decodeImage(bytes), { detector: 'ssd', padding: 'auto', purpose: 'enrol' });
+    if (result.ok) return { ok: true, descriptor: result.face.descriptor.values, quality: result.face.score };
+    const [first] = result.issues;
+    if (first === 'NO_FACE') return { ok: false, code: 'NO_FACE', reason: 'no face found' };
+    if (first === 'MULTIPLE_FACES') return { ok: false, code: 'MULTIPLE_FACES', reason: `${result.facesFound} faces` };
+    return { ok: false, code: 'POOR_QUALITY', reason: `poor quality: ${result.issues.join(', ')}` };
+  } catch (e) {
+    if (isClockfaceError(e)) return { ok: false, code: 'PHOTO_UNREADABLE', reason: e.message };
+    throw e;
+  }
+}
+
+async function prepare(
+  rows: readonly RosterRow[],
+  existing: Map<string, StoredEmployee>,
+  enrolled: Map<string, Set<string>>,
+  verdicts: Map<string, PhotoVerdict>,
+  errors: RowError[],
+  onRowDone: () => void,
+): Promise<PreparedRow[]> {
+  const prepared: PreparedRow[] = [];
+  let engine: FaceEngine | null = null;
+  for (const row of rows) {
+    try {
+      const templates: PreparedTemplate[] = [];
+      for (const photo of row.photos) {
+        const bytes = readFileSync(photo);
+        const hash = sha256(bytes);
+        if (enrolled.get(row.employeeNo)?.has(hash) || templates.some((t) => t.photoSha256 === hash)) continue;
+        let verdict = verdicts.get(hash);
+        if (!verdict) {
+          engine ??= await nodeFaceEngine();
+          verdict = await analyzePhoto(engine, bytes);
+          verdicts.set(hash, verdict);
+        }
+        if (!verdict.ok) throw new RowFailure(verdict.code, `${photo.split('/').at(-1) ?? photo}: ${verdict.reason}`);
+        templates.push({ photo, photoSha256: hash, descriptor: verdict.descriptor, quality: verdict.quality, source: 'import' });
+      }
+      const stored = existing.get(row.employeeNo)?.pinHash ?? null;
+      // Keep the stored hash when the PIN is the same: a new salt would look like a change to every kiosk.
+      const pinHash =
+        row.pin === null || (stored !== null && (await verifyPin(row.pin, stored))) ? undefined : await hashPin(row.pin);
+      prepared.push({ row, pinHash, templates });
+    } catch (e) {
+      if (!(e instanceof RowFailure)) throw e;
+      errors.push({ line: row.line, employeeNo: row.employeeNo, code: e.code, reason: e.message });
+      onRowDone();
+    }
+  }
+  return prepared;
+}
+
+async function applyRow(
+  client: pg.ClientBase,
+  p: PreparedRow,
+  options: ImportOptions,
+  sitesCreated: Set<string>,
+): Promise<{ outcome: UpsertOutcome; templatesAdded: number }> {
+  if (await ensureSite(client, p.row.site)) sitesCreated.add(p.row.site);
+  const { id, outcome } = await upsertEmployee(
+    client,
+    { employeeNo: p.row.employeeNo, fullName: p.row.fullName, department: p.row.department, site: p.row.site },
+    p.pinHash,
+  );
+  let templatesAdded = 0;
+  for (const t of p.templates) {
+    // The duplicate-face guard: this face must not already belong to someone else (double enrolment, or a
+    // colleague's photo under the wrong name). Checked in the transaction, so rows earlier in this file count too.
+    const [nearest] = await nearestEmployees(client, t.descriptor, 1, p.row.employeeNo);
+    const threshold = options.threshold ?? DEFAULT_MATCH_THRESHOLD;
+    if (nearest && nearest.distance <= threshold && !options.allowDuplicateFace) {
+      throw new RowFailure(
+        'DUPLICATE_FACE',
+        `${t.photo.split('/').at(-1) ?? t.photo}: the same face as employee ${nearest.employeeNo} ` +
+          `(distance ${nearest.distance.toFixed(3)} ≤ ${threshold}); use --allow-duplicate-face if that is right`,
+      );
+    }
+    if (await addTemplate(client, id, t)) templatesAdded++;
+  }
+  return { outcome: outcome === 'unchanged' && templatesAdded > 0 ? 'updated' : outcome, templatesAdded };
+}
+
+/**
+ * Imports a roster file: validates every row, enrols photos, applies valid rows in batches (each row all or
+ * nothing, inside a savepoint), reports every bad row with its line and reason. Re-running the same file changes
+ * nothing. With dryRun, everything is checked and then rolled back.
+ */
+export async function importRoster(client: pg.ClientBase, file: string, options: ImportOptions): Promise<ImportSummary> {
+  const { rows, errors } = parseRoster(readFileSync(file), {
+    file,
+    ...(options.photosDir !== undefined ? { photosDir: options.photosDir } : {}),
+  });
+  const total = rows.length + errors.length;
+  let done = errors.length;
+  const tick = () => options.onProgress?.(++done, total);
+  options.onProgress?.(done, total);
+
+  const numbers = rows.map((r) => r.employeeNo);
+  const existing = await findEmployees(client, numbers);
+  const enrolled = await enrolledPhotoHashes(client, numbers);
+  const verdicts = new Map<string, PhotoVerdict>();
+  const summary: ImportSummary = {
+    file,
+    dryRun: options.dryRun,
+    rows: total,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    failed: 0,
+    templatesAdded: 0,
+    sitesCreated: [],
+    errors,
+  };
+  const sitesCreated = new Set<string>();
+  const batchSize = options.batchSize ?? 200;
+
+  for (let start = 0; start < rows.length; start += batchSize) {
+    // Photos are analysed before the transaction opens: no transaction waits on the face engine.
+    const batch = await prepare(rows.slice(start, start + batchSize), existing, enrolled, verdicts, errors, tick);
+    await client.query('BEGIN');
+    try {
+      for (const p of batch) {
+        await client.query('SAVEPOINT roster_row');
+        try {
+          const result = await applyRow(client, p, options, sitesCreated);
+          await client.query('RELEASE SAVEPOINT roster_row');
+          summary[result.outcome]++;
+          summary.templatesAdded += result.templatesAdded;
+        } catch (e) {
+          await client.query('ROLLBACK TO SAVEPOINT roster_row');
+          const code: RowErrorCode = e instanceof RowFailure ? e.code : 'DATABASE_REFUSED';
+          const reason = e instanceof Error ? e.message : String(e);
+          errors.push({ line: p.row.line, employeeNo: p.row.employeeNo, code, reason });
+        }
+        tick();
+      }
+      await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+  summary.failed = errors.length;
+  summary.errors = [...errors].sort((a, b) => a.line - b.line);
+  summary.sitesCreated = [...sitesCreated].sort();
+  log.info('roster import finished', {
+    rows: total,
+    created: summary.created,
+    updated: summary.updated,
+    unchanged: summary.unchanged,
+    failed: summary.failed,
+    dryRun: options.dryRun,
+  });
+  return summary;
+}

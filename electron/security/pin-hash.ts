@@ -1,0 +1,39 @@
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+/**
+ * PINs for the kiosk's fallback, stored only as a slow salted scrypt hash: `scrypt$N$r$p$salt$hash` (base64).
+ *
+ * A 4–8 digit PIN has too few values for any hash to protect it against someone holding the hash and unlimited
+ * time; the cost here makes each guess expensive, and the kiosk's lock-out after wrong tries is what stops guessing
+ * at the screen. Kiosks receive the hashes (to check PINs offline), never the PINs.
+ */
+const N = 2 ** 15;
+const R = 8;
+const P = 1;
+const KEY_LENGTH = 32;
+const MAXMEM = 64 * 1024 * 1024; // N × r × 128 = 32 MiB, above Node's 32 MiB default limit with its overhead
+
+export const PIN_PATTERN = /^\d{4,8}$/;
+
+function derive(pin: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(pin.normalize('NFKC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: MAXMEM }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+export async function hashPin(pin: string): Promise<string> {
+  if (!PIN_PATTERN.test(pin)) throw new Error('a PIN is 4 to 8 digits');
+  const salt = randomBytes(16);
+  const key = await derive(pin, salt, N, R, P);
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifyPin(pin: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await derive(pin, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportSummary } from '../../electron/roster/import-roster.js';
+import type { Neighbour } from '../../electron/roster/roster-store.js';
+import type { SearchDecision } from '../../electron/cli/commands/search.js';
+import { BBT_DIR, bbtPhoto, PEOPLE } from '../support/faces.js';
+import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
+import { runCli } from '../support/run-cli.js';
+
+const HEADER = 'employee_no,full_name,department,site,photos,pin';
+const employeeNo = (person: string) => `BBT-${person.toUpperCase()}`;
+
+describe.each(centralFactories())('central 1:N search and the duplicate-face guard on $label', (factory) => {
+  let central: TestCentral;
+  let root: string;
+  const cli = (args: string[]) => runCli(args, { CLOCKFACE_DATABASE_URL: central.url }, 300_000);
+  const importCsv = async (name: string, csv: string, extra: string[] = []) => {
+    writeFileSync(join(root, name), csv);
+    const result = await cli(['roster', 'import', join(root, name), '--photos', BBT_DIR, '--json', ...extra]);
+    return { result, summary: JSON.parse(result.stdout) as ImportSummary };
+  };
+
+  beforeAll(async () => {
+    central = await startMigrated(factory);
+    root = mkdtempSync(join(tmpdir(), 'clockface-search-'));
+    // Everyone enrolled from their first four photos; the fifth is kept back as the probe.
+    const rows = PEOPLE.map(
+      (p) => `${employeeNo(p)},${p},Cast,pasadena,${[1, 2, 3, 4].map((n) => `${p}/${p}${n}.png`).join(';')},`,
+    );
+    const { result, summary } = await importCsv('cast.csv', `${HEADER}\n${rows.join('\n')}\n`);
+    expect(result.code, result.stderr).toBe(0);
+    expect(summary).toMatchObject({ created: 8, failed: 0, templatesAdded: 32 });
+  });
+  afterAll(async () => {
+    await central.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it.each(PEOPLE.map((p) => [p]))('`clockface search %s5.png` puts that person first', async (person) => {
+    const result = await cli(['search', bbtPhoto(person, 5), '--json', '--k', '3']);
+    expect(result.code, result.stderr).toBe(0);
+    const answer = JSON.parse(result.stdout) as { neighbours: Neighbour[]; decision: SearchDecision };
+    expect(answer.neighbours[0]?.employeeNo).toBe(employeeNo(person));
+    expect(answer.neighbours).toHaveLength(3);
+    expect(new Set(answer.neighbours.map((n) => n.employeeNo)).size).toBe(3); // one row per person
+  });
+
+  it("refuses penny's photo under a new employee number, unless told it is right", async () => {
+    const csv = `${HEADER}\nNEW-1,Not Penny,Front,pasadena,penny/penny5.png,\n`;
+    const refused = await importCsv('impostor.csv', csv);
+    expect(refused.result.code).toBe(1);
+    expect(refused.summary.errors).toEqual([
+      expect.objectContaining({ line: 2, employeeNo: 'NEW-1', code: 'DUPLICATE_FACE', reason: expect.stringContaining('BBT-PENNY') }),
+    ]);
+    expect(refused.summary.created).toBe(0);
+    const allowed = await importCsv('impostor.csv', csv, ['--allow-duplicate-face']);
+    expect(allowed.summary).toMatchObject({ created: 1, failed: 0, templatesAdded: 1 });
+  });
+
+  it('the same face twice in one file is caught too (the guard sees rows applied earlier in the batch)', async () => {
+    // Make sheldon a stranger to central first, so the only earlier holder of the face is line 2 of this file.
+    const admin = await central.connect();
+    await admin.query(
+      "DELETE FROM face_templates WHERE employee_id = (SELECT id FROM employees WHERE employee_no = 'BBT-SHELDON')",
+    );
+    await admin.end();
+    const both = `${HEADER}\nTWIN-1,First,Ops,pasadena,sheldon/sheldon5.png,\nTWIN-2,Second,Ops,pasadena,sheldon/sheldon5.png,\n`;
+    const result = await importCsv('twins.csv', both);
+    expect(result.summary).toMatchObject({ created: 1, failed: 1 });
+    expect(result.summary.errors).toEqual([
+      expect.objectContaining({ line: 3, code: 'DUPLICATE_FACE', reason: expect.stringContaining('TWIN-1') }),
+    ]);
+  });
+});
