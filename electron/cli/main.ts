@@ -6,6 +6,10 @@ import { dbCommand } from './commands/db.js';
 import { evalFacesCommand } from './commands/eval-faces.js';
 import { rosterCommand } from './commands/roster.js';
 import { searchCommand } from './commands/search.js';
+import { employeeCommand } from './commands/employee.js';
+import { enrollCommand } from './commands/enroll.js';
+import { kioskCommand } from './commands/kiosk.js';
+import { reportCommand } from './commands/report.js';
 import { startCommand } from './commands/start.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
@@ -35,6 +39,10 @@ export function buildProgram(): Command {
   program.addCommand(evalFacesCommand());
   program.addCommand(rosterCommand());
   program.addCommand(searchCommand());
+  program.addCommand(enrollCommand());
+  program.addCommand(employeeCommand());
+  program.addCommand(kioskCommand());
+  program.addCommand(reportCommand());
 
   // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.
   const configure = (command: Command): void => {

@@ -1,20 +1,15 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { isClockfaceError } from '../../shared/errors.js';
 import type { FaceEngine } from '../../shared/face/engine.js';
-import { DEFAULT_MATCH_THRESHOLD } from '../../shared/face/match-defaults.js';
 import { createLogger } from '../../shared/logger.js';
-import { decodeImage } from '../face/decode-image.js';
 import { nodeFaceEngine } from '../face/node-face-engine.js';
+import { analyzePhoto, EnrolmentRefused, sha256, storeTemplateGuarded, type PhotoVerdict } from './enrol-photos.js';
 import { hashPin, verifyPin } from '../security/pin-hash.js';
 import { parseRoster, type RosterRow, type RowError, type RowErrorCode } from './roster-csv.js';
 import {
-  addTemplate,
   enrolledPhotoHashes,
   ensureSite,
   findEmployees,
-  nearestEmployees,
   upsertEmployee,
   type NewTemplate,
   type StoredEmployee,
@@ -45,16 +40,6 @@ export interface ImportSummary {
   errors: RowError[];
 }
 
-/** A row that cannot be applied; the row is skipped, the others go on. */
-class RowFailure extends Error {
-  constructor(
-    readonly code: RowErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 interface PreparedTemplate extends NewTemplate {
   photo: string;
 }
@@ -63,25 +48,6 @@ interface PreparedRow {
   row: RosterRow;
   pinHash: string | undefined;
   templates: PreparedTemplate[];
-}
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-/** Enrolment result per photo content, so a photo listed twice (or re-run) is analysed once. */
-type PhotoVerdict = { ok: true; descriptor: Float32Array; quality: number } | { ok: false; code: RowErrorCode; reason: string };
-
-async function analyzePhoto(engine: FaceEngine, bytes: Buffer): Promise<PhotoVerdict> {
-  try {
-    const result = await engine.analyze(await decodeImage(bytes), { detector: 'ssd', padding: 'auto', purpose: 'enrol' });
-    if (result.ok) return { ok: true, descriptor: result.face.descriptor.values, quality: result.face.score };
-    const [first] = result.issues;
-    if (first === 'NO_FACE') return { ok: false, code: 'NO_FACE', reason: 'no face found' };
-    if (first === 'MULTIPLE_FACES') return { ok: false, code: 'MULTIPLE_FACES', reason: `${result.facesFound} faces` };
-    return { ok: false, code: 'POOR_QUALITY', reason: `poor quality: ${result.issues.join(', ')}` };
-  } catch (e) {
-    if (isClockfaceError(e)) return { ok: false, code: 'PHOTO_UNREADABLE', reason: e.message };
-    throw e;
-  }
 }
 
 async function prepare(
@@ -107,7 +73,7 @@ async function prepare(
           verdict = await analyzePhoto(engine, bytes);
           verdicts.set(hash, verdict);
         }
-        if (!verdict.ok) throw new RowFailure(verdict.code, `${photo.split('/').at(-1) ?? photo}: ${verdict.reason}`);
+        if (!verdict.ok) throw new EnrolmentRefused(verdict.code, `${photo.split('/').at(-1) ?? photo}: ${verdict.reason}`);
         templates.push({ photo, photoSha256: hash, descriptor: verdict.descriptor, quality: verdict.quality, source: 'import' });
       }
       const stored = existing.get(row.employeeNo)?.pinHash ?? null;
@@ -116,7 +82,7 @@ async function prepare(
         row.pin === null || (stored !== null && (await verifyPin(row.pin, stored))) ? undefined : await hashPin(row.pin);
       prepared.push({ row, pinHash, templates });
     } catch (e) {
-      if (!(e instanceof RowFailure)) throw e;
+      if (!(e instanceof EnrolmentRefused)) throw e;
       errors.push({ line: row.line, employeeNo: row.employeeNo, code: e.code, reason: e.message });
       onRowDone();
     }
@@ -138,18 +104,7 @@ async function applyRow(
   );
   let templatesAdded = 0;
   for (const t of p.templates) {
-    // The duplicate-face guard: this face must not already belong to someone else (double enrolment, or a
-    // colleague's photo under the wrong name). Checked in the transaction, so rows earlier in this file count too.
-    const [nearest] = await nearestEmployees(client, t.descriptor, 1, p.row.employeeNo);
-    const threshold = options.threshold ?? DEFAULT_MATCH_THRESHOLD;
-    if (nearest && nearest.distance <= threshold && !options.allowDuplicateFace) {
-      throw new RowFailure(
-        'DUPLICATE_FACE',
-        `${t.photo.split('/').at(-1) ?? t.photo}: the same face as employee ${nearest.employeeNo} ` +
-          `(distance ${nearest.distance.toFixed(3)} ≤ ${threshold}); use --allow-duplicate-face if that is right`,
-      );
-    }
-    if (await addTemplate(client, id, t)) templatesAdded++;
+    if (await storeTemplateGuarded(client, { id, employeeNo: p.row.employeeNo }, t, options)) templatesAdded++;
   }
   return { outcome: outcome === 'unchanged' && templatesAdded > 0 ? 'updated' : outcome, templatesAdded };
 }
@@ -202,7 +157,7 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
           summary.templatesAdded += result.templatesAdded;
         } catch (e) {
           await client.query('ROLLBACK TO SAVEPOINT roster_row');
-          const code: RowErrorCode = e instanceof RowFailure ? e.code : 'DATABASE_REFUSED';
+          const code: RowErrorCode = e instanceof EnrolmentRefused ? e.code : 'DATABASE_REFUSED';
           const reason = e instanceof Error ? e.message : String(e);
           errors.push({ line: p.row.line, employeeNo: p.row.employeeNo, code, reason });
         }

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ClockfaceError } from '../../../shared/errors.js';
+import { requireMigrated } from '../../central/migrate.js';
+import { nodeFaceEngine } from '../../face/node-face-engine.js';
+import { analyzePhoto, EnrolmentRefused, sha256, storeTemplateGuarded } from '../../roster/enrol-photos.js';
+import { findEmployees } from '../../roster/roster-store.js';
+import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+
+interface PhotoOutcome {
+  photo: string;
+  status: 'added' | 'already-enrolled' | 'refused';
+  code?: string;
+  reason?: string;
+}
+
+export function enrollCommand(): Command {
+  return withCentralOption(
+    new Command('enroll')
+      .description('add face templates to one employee from photos (same checks as roster import)')
+      .argument('<employee-no>')
+      .argument('<photos...>', 'one or more photos, each with exactly one good face')
+      .option('--allow-duplicate-face', "store a face even when it matches another employee's")
+      .option('--json', 'print JSON'),
+  ).action(async (employeeNo: string, photos: string[], options: CentralOptions & { allowDuplicateFace?: boolean; json?: boolean }) => {
+    await withCentral(options, async (client) => {
+      await requireMigrated(client);
+      const employee = (await findEmployees(client, [employeeNo])).get(employeeNo);
+      if (!employee) throw new ClockfaceError('EMPLOYEE_NOT_FOUND', `no employee ${employeeNo}`);
+      const engine = await nodeFaceEngine();
+      const outcomes: PhotoOutcome[] = [];
+      for (const photo of photos) {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(photo);
+        } catch {
+          outcomes.push({ photo, status: 'refused', code: 'PHOTO_MISSING', reason: 'cannot read the file' });
+          continue;
+        }
+        const verdict = await analyzePhoto(engine, bytes);
+        if (!verdict.ok) {
+          outcomes.push({ photo, status: 'refused', code: verdict.code, reason: verdict.reason });
+          continue;
+        }
+        await client.query('BEGIN');
+        try {
+          const added = await storeTemplateGuarded(
+            client,
+            { id: employee.id, employeeNo },
+            { photo, photoSha256: sha256(bytes), descriptor: verdict.descriptor, quality: verdict.quality, source: 'enrol' },
+            { allowDuplicateFace: options.allowDuplicateFace ?? false },
+          );
+          await client.query('COMMIT');
+          outcomes.push({ photo, status: added ? 'added' : 'already-enrolled' });
+        } catch (e) {
+          await client.query('ROLLBACK');
+          if (!(e instanceof EnrolmentRefused)) throw e;
+          outcomes.push({ photo, status: 'refused', code: e.code, reason: e.message });
+        }
+      }
+      if (options.json) console.log(JSON.stringify({ employeeNo, outcomes }, null, 2));
+      else for (const o of outcomes) console.log(`${o.photo}: ${o.status}${o.code ? ` (${o.code}: ${o.reason})` : ''}`);
+      if (outcomes.some((o) => o.status === 'refused')) process.exitCode = 1;
+    });
+  });
+}

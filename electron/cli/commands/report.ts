@@ -1,0 +1,49 @@
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { requireMigrated } from '../../central/migrate.js';
+import { hoursReport, type HoursRow } from '../../reports/hours-report.js';
+import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+
+interface ReportOptions extends CentralOptions {
+  from: string;
+  to: string;
+  site?: string;
+  format: 'csv' | 'json';
+  out?: string;
+}
+
+function toCsv(rows: readonly HoursRow[]): string {
+  return stringify(
+    rows.map((r) => [r.employeeNo, r.fullName, r.site, r.day, r.firstIn ?? '', r.lastOut ?? '', r.workedHours.toFixed(2), r.flags.join(';')]),
+    { header: true, columns: ['employee_no', 'full_name', 'site', 'day', 'first_in', 'last_out', 'worked_hours', 'flags'] },
+  );
+}
+
+export function reportCommand(): Command {
+  return withCentralOption(
+    new Command('report')
+      .description('hours per employee per day: first in, last out, worked hours over in/out pairs, flags')
+      .requiredOption('--from <YYYY-MM-DD>', 'first day (site time zone)')
+      .requiredOption('--to <YYYY-MM-DD>', 'last day, inclusive')
+      .option('--site <code>', 'only this site')
+      .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+      .option('--out <file>', 'write to a file instead of stdout'),
+  ).action(async (options: ReportOptions) => {
+    await withCentral(options, async (client) => {
+      await requireMigrated(client);
+      const rows = await hoursReport(client, {
+        from: options.from,
+        to: options.to,
+        ...(options.site !== undefined ? { site: options.site } : {}),
+      });
+      const text = options.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : toCsv(rows);
+      if (options.out) {
+        writeFileSync(options.out, text);
+        console.error(`${rows.length} rows written to ${options.out}`);
+      } else {
+        process.stdout.write(text);
+      }
+    });
+  });
+}

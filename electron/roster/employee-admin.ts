@@ -1,0 +1,123 @@
+import type pg from 'pg';
+import { ClockfaceError } from '../../shared/errors.js';
+
+export interface EmployeeDetails {
+  employeeNo: string;
+  fullName: string;
+  department: string | null;
+  site: string;
+  active: boolean;
+  pinSet: boolean;
+  templates: number;
+  punches: number;
+  lastPunchAt: Date | null;
+  erasedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export async function listEmployees(
+  client: pg.ClientBase,
+  filter: { site?: string; includeInactive: boolean },
+): Promise<EmployeeDetails[]> {
+  return queryDetails(client, 'WHERE ($1::text IS NULL OR e.site = $1) AND ($2 OR e.active)', [
+    filter.site ?? null,
+    filter.includeInactive,
+  ]);
+}
+
+export async function showEmployee(client: pg.ClientBase, employeeNo: string): Promise<EmployeeDetails> {
+  const [found] = await queryDetails(client, 'WHERE e.employee_no = $1', [employeeNo]);
+  if (!found) throw new ClockfaceError('EMPLOYEE_NOT_FOUND', `no employee ${employeeNo}`);
+  return found;
+}
+
+async function queryDetails(client: pg.ClientBase, where: string, params: unknown[]): Promise<EmployeeDetails[]> {
+  const { rows } = await client.query<{
+    employee_no: string;
+    full_name: string;
+    department: string | null;
+    site: string;
+    active: boolean;
+    pin_set: boolean;
+    templates: number;
+    punches: number;
+    last_punch_at: Date | null;
+    erased_at: Date | null;
+    created_at: Date;
+    updated_at: Date;
+  }>(
+    `SELECT e.employee_no, e.full_name, e.department, e.site, e.active, e.pin_hash IS NOT NULL AS pin_set,
+            (SELECT count(*)::int FROM face_templates t WHERE t.employee_id = e.id) AS templates,
+            (SELECT count(*)::int FROM punches p WHERE p.employee_id = e.id) AS punches,
+            (SELECT max(p.punched_at) FROM punches p WHERE p.employee_id = e.id) AS last_punch_at,
+            e.erased_at, e.created_at, e.updated_at
+     FROM employees e ${where} ORDER BY e.employee_no`,
+    params,
+  );
+  return rows.map((r) => ({
+    employeeNo: r.employee_no,
+    fullName: r.full_name,
+    department: r.department,
+    site: r.site,
+    active: r.active,
+    pinSet: r.pin_set,
+    templates: r.templates,
+    punches: r.punches,
+    lastPunchAt: r.last_punch_at,
+    erasedAt: r.erased_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
+}
+
+/** Deactivation keeps everything but stops recognition: kiosks drop the person's vectors at their next sync. */
+export async function setActive(client: pg.ClientBase, employeeNo: string, active: boolean): Promise<boolean> {
+  const result = await client.query('UPDATE employees SET active = $2 WHERE employee_no = $1 RETURNING active', [
+    employeeNo,
+    active,
+  ]);
+  if (result.rowCount === 0) throw new ClockfaceError('EMPLOYEE_NOT_FOUND', `no employee ${employeeNo}`);
+  return true;
+}
+
+export interface ErasureResult {
+  templatesDeleted: number;
+  snapshotsDeleted: number;
+  pinCleared: boolean;
+}
+
+/**
+ * The right to erasure: the person's face templates, PIN hash and audit snapshots go, in one transaction; the
+ * change feed carries a tombstone per template so every kiosk cache drops them at its next sync. The employee row
+ * and the punch rows stay: they are payroll records, not biometric data.
+ */
+export async function eraseEmployee(client: pg.ClientBase, employeeNo: string): Promise<ErasureResult> {
+  await client.query('BEGIN');
+  try {
+    const found = await client.query<{ id: string; pin_set: boolean }>(
+      'SELECT id::text, pin_hash IS NOT NULL AS pin_set FROM employees WHERE employee_no = $1 FOR UPDATE',
+      [employeeNo],
+    );
+    const employee = found.rows[0];
+    if (!employee) throw new ClockfaceError('EMPLOYEE_NOT_FOUND', `no employee ${employeeNo}`);
+    const templates = await client.query('DELETE FROM face_templates WHERE employee_id = $1', [employee.id]);
+    const snapshots = await client.query(
+      'DELETE FROM punch_snapshots WHERE punch_id IN (SELECT id FROM punches WHERE employee_id = $1)',
+      [employee.id],
+    );
+    await client.query(
+      'UPDATE employees SET pin_hash = NULL, consent_at = NULL, erased_at = now() WHERE id = $1',
+      [employee.id],
+    );
+    await client.query('COMMIT');
+    return {
+      templatesDeleted: templates.rowCount ?? 0,
+      snapshotsDeleted: snapshots.rowCount ?? 0,
+      pinCleared: employee.pin_set,
+    };
+  } catch (e) {
+    await client.query('ROLLBACK');
+    throw e;
+  }
+}
