@@ -3,6 +3,7 @@
  * printed as markdown and stored in bench/results.json. Speed lives here, never in tests.
  */
 import { machine, markdownTable, saveResults, type BenchResult } from './report.js';
+import { enrolSuite } from './suites/enrol.js';
 import { faceSuite } from './suites/face.js';
 
 export interface BenchSuite {
@@ -11,7 +12,7 @@ export interface BenchSuite {
   run(options: { full: boolean }): Promise<BenchResult[]>;
 }
 
-const suites: BenchSuite[] = [faceSuite];
+const suites: BenchSuite[] = [faceSuite, enrolSuite];
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => !a.startsWith('--'));
