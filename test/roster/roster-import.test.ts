@@ -157,4 +157,19 @@ describe.each(centralFactories())('roster import on $label', (factory) => {
       expect(result.stderr, name).toMatch(message);
     }
   });
+
+  it('--dry-run checks and enrols everything, writes nothing; without --json it shows progress and a summary', async () => {
+    const file = join(root, 'dry.csv');
+    writeFileSync(file, `${HEADER}\nDRY-1,Dry Run,Ops,dry-site,howard/howard5.png,\nDRY-2,,Ops,dry-site,,\n`);
+    const before = await admin.query('SELECT count(*)::int AS n FROM roster_changes');
+    const result = await cli(['roster', 'import', file, '--photos', photos, '--dry-run', '--allow-duplicate-face']);
+    expect(result.code).toBe(1); // DRY-2 has no name
+    expect(result.stdout).toContain('line 3 (DRY-2): MISSING_NAME');
+    expect(result.stdout).toContain('dry run, nothing written: 2 rows: 1 created, 0 updated, 0 unchanged, 1 failed');
+    expect(result.stderr).toMatch(/importing: 2\/2 rows/); // plain progress lines when not on a terminal
+    const stored = await admin.query("SELECT 1 FROM employees WHERE employee_no LIKE 'DRY-%'");
+    expect(stored.rowCount).toBe(0);
+    expect((await admin.query("SELECT 1 FROM sites WHERE code = 'dry-site'")).rowCount).toBe(0);
+    expect((await admin.query('SELECT count(*)::int AS n FROM roster_changes')).rows[0]).toEqual(before.rows[0]);
+  });
 });
