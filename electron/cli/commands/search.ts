@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ClockfaceError } from '../../../shared/errors.js';
 import { DEFAULT_MATCH_MARGIN, DEFAULT_MATCH_THRESHOLD } from '../../../shared/face/match-defaults.js';
+import { judgeFrame, type FrameVerdict } from '../../../shared/kiosk/match-policy.js';
 import { requireMigrated } from '../../central/migrate.js';
 import { decodeImage } from '../../face/decode-image.js';
 import { nodeFaceEngine } from '../../face/node-face-engine.js';
@@ -15,19 +16,16 @@ function parseK(value: string): number {
 
 export interface SearchDecision {
   match: string | null;
-  reason: 'match' | 'no-candidate' | 'above-threshold' | 'ambiguous';
+  verdict: FrameVerdict<string>['kind'];
   threshold: number;
   margin: number;
 }
 
-/** The kiosk's default rule, applied to central's answer: close enough, and clearly closer than anyone else. */
+/** The kiosk's own rule (shared/kiosk/match-policy.ts) applied to central's answer. */
 export function decide(neighbours: readonly Neighbour[]): SearchDecision {
-  const [best, second] = neighbours;
-  const base = { threshold: DEFAULT_MATCH_THRESHOLD, margin: DEFAULT_MATCH_MARGIN };
-  if (!best) return { match: null, reason: 'no-candidate', ...base };
-  if (best.distance > DEFAULT_MATCH_THRESHOLD) return { match: null, reason: 'above-threshold', ...base };
-  if (second && second.distance - best.distance < DEFAULT_MATCH_MARGIN) return { match: null, reason: 'ambiguous', ...base };
-  return { match: best.employeeNo, reason: 'match', ...base };
+  const config = { threshold: DEFAULT_MATCH_THRESHOLD, margin: DEFAULT_MATCH_MARGIN };
+  const verdict = judgeFrame(neighbours.map((n) => ({ employeeId: n.employeeNo, distance: n.distance })), config);
+  return { match: verdict.kind === 'candidate' ? verdict.employeeId : null, verdict: verdict.kind, ...config };
 }
 
 export function searchCommand(): Command {
@@ -56,7 +54,7 @@ export function searchCommand(): Command {
       console.log(
         decision.match
           ? `decision: ${decision.match} (within ${decision.threshold}, margin ≥ ${decision.margin})`
-          : `decision: no match (${decision.reason}; threshold ${decision.threshold}, margin ${decision.margin})`,
+          : `decision: no match (${decision.verdict}; threshold ${decision.threshold}, margin ${decision.margin})`,
       );
     });
   });

@@ -1,0 +1,132 @@
+import { DEFAULT_MATCH_MARGIN, DEFAULT_MATCH_THRESHOLD } from '../face/match-defaults.js';
+
+/**
+ * The kiosk's decision rules, pure so that they are unit- and property-tested and identical wherever they run.
+ *
+ * Frame → person: the nearest templates are grouped by employee (an employee's distance is that of their closest
+ * template); a frame names a candidate only when the best employee is under the threshold AND clearly closer than
+ * the second-best employee (the margin). Frames → decision: N of the last M frames must name the same employee.
+ * Decision → punch: a repeat within the debounce window is "already clocked in at 09:01", not a second punch; the
+ * direction follows the employee's last punch (or the kiosk's fixed mode), and an IN left open longer than a shift
+ * makes the next punch an IN again.
+ */
+export interface MatchPolicyConfig {
+  threshold: number;
+  margin: number;
+  /** N: frames that must agree … */
+  framesRequired: number;
+  /** … among the last M frames. */
+  frameWindow: number;
+  debounceSeconds: number;
+  maxShiftHours: number;
+  mode: 'auto' | 'in' | 'out';
+}
+
+export const DEFAULT_MATCH_POLICY: MatchPolicyConfig = {
+  threshold: DEFAULT_MATCH_THRESHOLD,
+  margin: DEFAULT_MATCH_MARGIN,
+  framesRequired: 2,
+  frameWindow: 3,
+  debounceSeconds: 60,
+  maxShiftHours: 16,
+  mode: 'auto',
+};
+
+/** A k-NN hit: whose template, how far. The id is the kiosk's employee id, or an employee number on central. */
+export interface TemplateHit<Id = number> {
+  employeeId: Id;
+  distance: number;
+}
+
+export type FrameVerdict<Id = number> =
+  | { kind: 'no-face' }
+  | { kind: 'unknown'; bestDistance: number | null }
+  | { kind: 'ambiguous'; employeeId: Id; distance: number; runnerUpId: Id; runnerUpDistance: number }
+  | { kind: 'candidate'; employeeId: Id; distance: number };
+
+/** One frame's k-NN hits → who, if anyone, it shows. */
+export function judgeFrame<Id = number>(
+  hits: readonly TemplateHit<Id>[],
+  config: Pick<MatchPolicyConfig, 'threshold' | 'margin'>,
+): FrameVerdict<Id> {
+  const best = new Map<Id, number>();
+  for (const h of hits) {
+    if (!Number.isFinite(h.distance)) continue;
+    const seen = best.get(h.employeeId);
+    if (seen === undefined || h.distance < seen) best.set(h.employeeId, h.distance);
+  }
+  const ranked = [...best.entries()].sort((a, b) => a[1] - b[1]);
+  const [first, second] = ranked;
+  if (!first) return { kind: 'unknown', bestDistance: null };
+  if (first[1] > config.threshold) return { kind: 'unknown', bestDistance: first[1] };
+  if (second && second[1] - first[1] < config.margin) {
+    return { kind: 'ambiguous', employeeId: first[0], distance: first[1], runnerUpId: second[0], runnerUpDistance: second[1] };
+  }
+  return { kind: 'candidate', employeeId: first[0], distance: first[1] };
+}
+
+export type VoteResult =
+  | { kind: 'confirmed'; employeeId: number; distance: number }
+  | { kind: 'pending'; agreeing: number; needed: number }
+  | { kind: 'none' };
+
+/**
+ * N-of-M agreement over consecutive frames. Confirming clears the history, so one look produces one decision;
+ * `reset()` when the face leaves the camera.
+ */
+export class FrameVoter {
+  private readonly recent: FrameVerdict[] = [];
+
+  constructor(private readonly config: Pick<MatchPolicyConfig, 'framesRequired' | 'frameWindow'>) {
+    if (config.framesRequired < 1 || config.framesRequired > config.frameWindow) {
+      throw new Error('framesRequired must be between 1 and frameWindow');
+    }
+  }
+
+  push(verdict: FrameVerdict): VoteResult {
+    this.recent.push(verdict);
+    while (this.recent.length > this.config.frameWindow) this.recent.shift();
+    if (verdict.kind !== 'candidate') return this.recent.some((v) => v.kind === 'candidate') ? this.pending() : { kind: 'none' };
+    const agreeing = this.recent.filter((v) => v.kind === 'candidate' && v.employeeId === verdict.employeeId);
+    if (agreeing.length >= this.config.framesRequired) {
+      const distance = Math.min(...agreeing.map((v) => (v.kind === 'candidate' ? v.distance : Number.POSITIVE_INFINITY)));
+      this.reset();
+      return { kind: 'confirmed', employeeId: verdict.employeeId, distance };
+    }
+    return { kind: 'pending', agreeing: agreeing.length, needed: this.config.framesRequired };
+  }
+
+  private pending(): VoteResult {
+    const counts = new Map<number, number>();
+    for (const v of this.recent) if (v.kind === 'candidate') counts.set(v.employeeId, (counts.get(v.employeeId) ?? 0) + 1);
+    return { kind: 'pending', agreeing: Math.max(0, ...counts.values()), needed: this.config.framesRequired };
+  }
+
+  reset(): void {
+    this.recent.length = 0;
+  }
+}
+
+export interface LastPunch {
+  direction: 'in' | 'out';
+  at: Date;
+}
+
+export type PunchDecision =
+  | { action: 'punch'; direction: 'in' | 'out' }
+  | { action: 'already'; direction: 'in' | 'out'; at: Date };
+
+/**
+ * What a confirmed recognition does. `last` is the employee's latest punch known to this kiosk: its own, or the
+ * central one it synced, whichever is later.
+ */
+export function decidePunch(last: LastPunch | null, now: Date, config: Pick<MatchPolicyConfig, 'debounceSeconds' | 'maxShiftHours' | 'mode'>): PunchDecision {
+  if (last && now.getTime() - last.at.getTime() < config.debounceSeconds * 1000 && now >= last.at) {
+    return { action: 'already', direction: last.direction, at: last.at };
+  }
+  if (config.mode !== 'auto') return { action: 'punch', direction: config.mode };
+  if (!last || last.direction === 'out') return { action: 'punch', direction: 'in' };
+  // An IN left open longer than a shift was a forgotten clock-out: this person is arriving, not leaving.
+  const openHours = (now.getTime() - last.at.getTime()) / 3_600_000;
+  return { action: 'punch', direction: openHours > config.maxShiftHours ? 'in' : 'out' };
+}
