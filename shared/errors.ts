@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'FACE_MODELS_MISSING'
   | 'DATASET_INVALID'
   | 'ROSTER_INVALID'
-  | 'EMPLOYEE_NOT_FOUND';
+  | 'EMPLOYEE_NOT_FOUND'
+  | 'KIOSK_DB_TOO_NEW'
+  | 'KIOSK_DB_INVALID';
 
 /** An expected failure with a stable code and a message fit to show an operator (never personal data). */
 export class ClockfaceError extends Error {
