@@ -1,0 +1,131 @@
+import type pg from 'pg';
+import { createLogger } from '../../shared/logger.js';
+import type { KioskDatabase } from './kiosk-db.js';
+
+const log = createLogger('kiosk.uploader');
+
+export interface UploaderOptions {
+  /** Central's kiosks.id of this kiosk (row-level security checks it on a real server). */
+  kioskId: number;
+  batchSize?: number;
+  /** Back-off after a failed attempt: base × 2^attempts, capped, with jitter so that 50 kiosks do not retry in step. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  random?: () => number;
+  now?: () => Date;
+}
+
+export interface UploadStatus {
+  online: boolean;
+  pending: number;
+  lastUploadAt: Date | null;
+  lastError: string | null;
+  uploaded: number;
+}
+
+interface DueRow {
+  id: string;
+  employee_id: number;
+  direction: 'in' | 'out';
+  punched_at: string;
+  method: 'face' | 'pin';
+  match_distance: number | null;
+  liveness: string;
+  attempts: number;
+}
+
+/**
+ * Sends the outbox to central in batches: one idempotent INSERT … ON CONFLICT (id) DO NOTHING per batch, and only
+ * after central has committed are the outbox rows removed. A crash between the two sends the batch again, which
+ * the conflict clause absorbs: never lost, never doubled.
+ */
+export class Uploader {
+  private readonly status: UploadStatus = { online: false, pending: 0, lastUploadAt: null, lastError: null, uploaded: 0 };
+
+  constructor(
+    private readonly db: KioskDatabase,
+    private readonly options: UploaderOptions,
+  ) {}
+
+  getStatus(): UploadStatus {
+    return { ...this.status, pending: (this.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n };
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** Uploads every due punch, batch after batch. Returns how many central newly stored. Throws nothing. */
+  async drain(connect: () => Promise<pg.ClientBase & { end(): Promise<void> }>): Promise<number> {
+    const batchSize = this.options.batchSize ?? 500;
+    let stored = 0;
+    let client: (pg.ClientBase & { end(): Promise<void> }) | null = null;
+    try {
+      for (;;) {
+        const due = this.db
+          .prepare(
+            `SELECT p.id, p.employee_id, p.direction, p.punched_at, p.method, p.match_distance, p.liveness, o.attempts
+             FROM outbox o JOIN punches p ON p.id = o.punch_id
+             WHERE o.next_attempt_at <= ? ORDER BY p.punched_at LIMIT ?`,
+          )
+          .all(this.now().toISOString(), batchSize) as DueRow[];
+        if (due.length === 0) break;
+        client ??= await connect();
+        // No SQLite transaction is open while this network call runs.
+        const result = await client.query(
+          `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method, match_distance, liveness)
+           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[],
+                                $7::real[], $8::text[])
+           ON CONFLICT (id) DO NOTHING`,
+          [
+            due.map((d) => d.id),
+            due.map((d) => d.employee_id),
+            due.map(() => this.options.kioskId),
+            due.map((d) => d.direction),
+            due.map((d) => d.punched_at),
+            due.map((d) => d.method),
+            due.map((d) => d.match_distance),
+            due.map((d) => d.liveness),
+          ],
+        );
+        const remove = this.db.prepare('DELETE FROM outbox WHERE punch_id = ?');
+        this.db.transaction(() => {
+          for (const d of due) remove.run(d.id);
+        })();
+        stored += result.rowCount ?? 0;
+        this.status.uploaded += due.length;
+        this.status.lastUploadAt = this.now();
+        this.status.online = true;
+        this.status.lastError = null;
+      }
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.status.online = false;
+      this.status.lastError = message;
+      this.postpone(message);
+      log.warn('upload failed; punches kept for retry', { error: message });
+    } finally {
+      await client?.end().catch(() => undefined);
+    }
+    return stored;
+  }
+
+  /** Moves every due entry's next attempt out by its back-off. */
+  private postpone(error: string): void {
+    const base = this.options.backoffBaseMs ?? 1_000;
+    const cap = this.options.backoffCapMs ?? 5 * 60_000;
+    const random = this.options.random ?? Math.random;
+    const now = this.now();
+    const due = this.db
+      .prepare('SELECT punch_id, attempts FROM outbox WHERE next_attempt_at <= ?')
+      .all(now.toISOString()) as Array<{ punch_id: string; attempts: number }>;
+    const update = this.db.prepare('UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE punch_id = ?');
+    this.db.transaction(() => {
+      for (const row of due) {
+        const attempts = row.attempts + 1;
+        const delay = Math.min(cap, base * 2 ** Math.min(attempts, 30)) * (0.5 + random() / 2);
+        update.run(attempts, new Date(now.getTime() + delay).toISOString(), error.slice(0, 500), row.punch_id);
+      }
+    })();
+  }
+}
