@@ -5,6 +5,7 @@
 import { machine, markdownTable, saveResults, type BenchResult } from './report.js';
 import { enrolSuite } from './suites/enrol.js';
 import { faceSuite } from './suites/face.js';
+import { kioskMatchSuite } from './suites/kiosk-match.js';
 
 export interface BenchSuite {
   name: string;
@@ -12,7 +13,7 @@ export interface BenchSuite {
   run(options: { full: boolean }): Promise<BenchResult[]>;
 }
 
-const suites: BenchSuite[] = [faceSuite, enrolSuite];
+const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite];
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => !a.startsWith('--'));
