@@ -2,17 +2,8 @@ import type pg from 'pg';
 import { toVectorLiteral } from '../../electron/central/vector-literal.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 
-/** Seeded pseudo-random numbers, so that a failing test fails the same way again. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded pseudo-random numbers, so that a failing test fails the same way again (one generator for all tests). */
+export { seededRandom } from './face-like-data.js';
 
 export function randomDescriptor(random: () => number): number[] {
   return Array.from({ length: 128 }, () => random() * 0.4 - 0.2);
