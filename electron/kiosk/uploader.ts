@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { createLogger } from '../../shared/logger.js';
 import type { KioskDatabase } from './kiosk-db.js';
+import { pendingCount } from './punch-store.js';
 
 const log = createLogger('kiosk.uploader');
 
@@ -40,7 +41,7 @@ interface DueRow {
  * the conflict clause absorbs: never lost, never doubled.
  */
 export class Uploader {
-  private readonly status: UploadStatus = { online: false, pending: 0, lastUploadAt: null, lastError: null, uploaded: 0 };
+  private readonly status: Omit<UploadStatus, 'pending'> = { online: false, lastUploadAt: null, lastError: null, uploaded: 0 };
 
   constructor(
     private readonly db: KioskDatabase,
@@ -48,7 +49,7 @@ export class Uploader {
   ) {}
 
   getStatus(): UploadStatus {
-    return { ...this.status, pending: (this.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n };
+    return { ...this.status, pending: pendingCount(this.db) };
   }
 
   private now(): Date {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
-import { summariseDays, type DayFlag, type Punch } from '../../shared/reports/attendance.js';
+import { localDateTime, summariseDays, type DayFlag, type Punch } from '../../shared/reports/attendance.js';
 
 /** A shift longer than this is not a shift but a forgotten clock-out. */
 export const DEFAULT_MAX_SHIFT_HOURS = 16;
@@ -18,19 +18,6 @@ export interface HoursRow {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-const timeFormatters = new Map<string, Intl.DateTimeFormat>();
-function localTime(at: Date, timeZone: string): string {
-  let f = timeFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-    });
-    timeFormatters.set(timeZone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
-  return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}`;
-}
 
 /**
  * Hours per employee per working day between two dates (inclusive), each day in the employee's site time zone.
@@ -82,8 +69,8 @@ export async function hoursReport(
         fullName: who.fullName,
         site: who.site,
         day: d.day,
-        firstIn: d.firstIn ? localTime(d.firstIn, timeZone) : null,
-        lastOut: d.lastOut ? localTime(d.lastOut, timeZone) : null,
+        firstIn: d.firstIn ? localDateTime(d.firstIn, timeZone) : null,
+        lastOut: d.lastOut ? localDateTime(d.lastOut, timeZone) : null,
         workedHours: Math.round(d.workedMs / 36_000) / 100,
         flags: d.flags,
       });

@@ -72,13 +72,9 @@ async function queryDetails(client: pg.ClientBase, where: string, params: unknow
 }
 
 /** Deactivation keeps everything but stops recognition: kiosks drop the person's vectors at their next sync. */
-export async function setActive(client: pg.ClientBase, employeeNo: string, active: boolean): Promise<boolean> {
-  const result = await client.query('UPDATE employees SET active = $2 WHERE employee_no = $1 RETURNING active', [
-    employeeNo,
-    active,
-  ]);
+export async function setActive(client: pg.ClientBase, employeeNo: string, active: boolean): Promise<void> {
+  const result = await client.query('UPDATE employees SET active = $2 WHERE employee_no = $1', [employeeNo, active]);
   if (result.rowCount === 0) throw new ClockfaceError('EMPLOYEE_NOT_FOUND', `no employee ${employeeNo}`);
-  return true;
 }
 
 export interface ErasureResult {

@@ -31,17 +31,34 @@ export interface PairingOptions {
   maxShiftHours: number;
 }
 
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** en-CA formats dates as YYYY-MM-DD; one formatter per zone and shape, since building them is slow. */
+function formatter(timeZone: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${timeZone}|${withTime}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      ...(withTime ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
+    });
+    formatters.set(key, f);
+  }
+  return f;
+}
 
 /** The calendar day of an instant in a time zone, as YYYY-MM-DD. */
 export function localDay(at: Date, timeZone: string): string {
-  let f = dayFormatters.get(timeZone);
-  if (!f) {
-    // en-CA formats dates as YYYY-MM-DD.
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormatters.set(timeZone, f);
-  }
-  return f.format(at);
+  return formatter(timeZone, false).format(at);
+}
+
+/** The wall-clock time of an instant in a time zone, as YYYY-MM-DDTHH:MM. */
+export function localDateTime(at: Date, timeZone: string): string {
+  const parts = Object.fromEntries(formatter(timeZone, true).formatToParts(at).map((p) => [p.type, p.value]));
+  return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}`;
 }
 
 export function summariseDays(punches: readonly Punch[], options: PairingOptions): DaySummary[] {

@@ -43,7 +43,7 @@ export function dbCommand(): Command {
         for (const m of result.applied) console.log(`applied ${String(m.version).padStart(4, '0')}_${m.name}`);
         console.log(`central ${where} is now at schema version ${result.version}`);
       }
-    });
+    }, { schema: 'any' });
   });
 
   withCentralOption(
@@ -56,7 +56,7 @@ export function dbCommand(): Command {
       const status = await centralStatus(client);
       if (options.json) console.log(JSON.stringify({ url: redactUrl(target.url), ...status }, null, 2));
       else printStatus(redactUrl(target.url), status);
-    });
+    }, { schema: 'any' });
   });
 
   return db;

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { requireMigrated } from '../../central/migrate.js';
 import {
   eraseEmployee,
   listEmployees,
@@ -26,7 +25,6 @@ export function employeeCommand(): Command {
       .option('--json', 'print JSON'),
   ).action(async (options: CentralOptions & { site?: string; all?: boolean; json?: boolean }) => {
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       const list = await listEmployees(client, {
         includeInactive: options.all ?? false,
         ...(options.site !== undefined ? { site: options.site } : {}),
@@ -40,7 +38,6 @@ export function employeeCommand(): Command {
     employee.command('show').description('one employee').argument('<employee-no>').option('--json', 'print JSON'),
   ).action(async (no: string, options: CentralOptions & { json?: boolean }) => {
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       const e = await showEmployee(client, no);
       if (options.json) {
         console.log(JSON.stringify(e, null, 2));
@@ -65,7 +62,6 @@ export function employeeCommand(): Command {
     withCentralOption(employee.command(name).description(description).argument('<employee-no>')).action(
       async (no: string, options: CentralOptions) => {
         await withCentral(options, async (client) => {
-          await requireMigrated(client);
           await setActive(client, no, active);
           console.log(`${no} ${active ? 'activated' : 'deactivated'}`);
         });
@@ -80,7 +76,6 @@ export function employeeCommand(): Command {
       .argument('<employee-no>'),
   ).action(async (no: string, options: CentralOptions) => {
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       const r = await eraseEmployee(client, no);
       console.log(
         `${no}: ${r.templatesDeleted} face templates, ${r.snapshotsDeleted} snapshots deleted` +

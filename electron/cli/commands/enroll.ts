@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ClockfaceError } from '../../../shared/errors.js';
-import { requireMigrated } from '../../central/migrate.js';
 import { nodeFaceEngine } from '../../face/node-face-engine.js';
 import { analyzePhoto, EnrolmentRefused, sha256, storeTemplateGuarded } from '../../roster/enrol-photos.js';
 import { findEmployees } from '../../roster/roster-store.js';
@@ -24,7 +23,6 @@ export function enrollCommand(): Command {
       .option('--json', 'print JSON'),
   ).action(async (employeeNo: string, photos: string[], options: CentralOptions & { allowDuplicateFace?: boolean; json?: boolean }) => {
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       const employee = (await findEmployees(client, [employeeNo])).get(employeeNo);
       if (!employee) throw new ClockfaceError('EMPLOYEE_NOT_FOUND', `no employee ${employeeNo}`);
       const engine = await nodeFaceEngine();

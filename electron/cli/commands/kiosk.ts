@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { requireMigrated } from '../../central/migrate.js';
 import { registerKiosk, revokeKiosk } from '../../central/kiosk-registry.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 
@@ -15,7 +14,6 @@ export function kioskCommand(): Command {
       .option('--json', 'print the settings as JSON (for `clockface kiosk init`)'),
   ).action(async (name: string, options: CentralOptions & { site: string; json?: boolean }) => {
     await withCentral(options, async (client, target) => {
-      await requireMigrated(client);
       const { settings } = await registerKiosk(client, target.url, { name, site: options.site });
       if (options.json) {
         console.log(JSON.stringify(settings, null, 2));
@@ -29,7 +27,6 @@ export function kioskCommand(): Command {
   withCentralOption(kiosk.command('list').description('list kiosks').option('--json', 'print JSON')).action(
     async (options: CentralOptions & { json?: boolean }) => {
       await withCentral(options, async (client) => {
-        await requireMigrated(client);
         const { rows } = await client.query<{
           name: string;
           site: string;
@@ -57,7 +54,6 @@ export function kioskCommand(): Command {
     kiosk.command('revoke').description('stop a kiosk from logging in; its punches stay').argument('<name>', 'kiosk name'),
   ).action(async (name: string, options: CentralOptions) => {
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       await revokeKiosk(client, name);
       console.log(`kiosk ${name} revoked: its login is disabled and its open sessions ended`);
     });

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { requireMigrated } from '../../central/migrate.js';
 import { hoursReport, type HoursRow } from '../../reports/hours-report.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 
@@ -31,7 +30,6 @@ export function reportCommand(): Command {
       .option('--out <file>', 'write to a file instead of stdout'),
   ).action(async (options: ReportOptions) => {
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       const rows = await hoursReport(client, {
         from: options.from,
         to: options.to,

@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { requireMigrated } from '../../central/migrate.js';
 import { importRoster, type ImportSummary } from '../../roster/import-roster.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../../../shared/face/match-defaults.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
@@ -45,7 +44,6 @@ export function rosterCommand(): Command {
       .option('--json', 'print the summary as JSON'),
   ).action(async (file: string, options: ImportCliOptions) => {
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       const progress = options.json ? null : createProgress('importing');
       const summary = await importRoster(client, file, {
         dryRun: options.dryRun ?? false,

@@ -2,7 +2,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ClockfaceError } from '../../../shared/errors.js';
 import { DEFAULT_MATCH_MARGIN, DEFAULT_MATCH_THRESHOLD } from '../../../shared/face/match-defaults.js';
 import { judgeFrame, type FrameVerdict } from '../../../shared/kiosk/match-policy.js';
-import { requireMigrated } from '../../central/migrate.js';
 import { decodeImage } from '../../face/decode-image.js';
 import { nodeFaceEngine } from '../../face/node-face-engine.js';
 import { nearestEmployees, type Neighbour } from '../../roster/roster-store.js';
@@ -41,7 +40,6 @@ export function searchCommand(): Command {
     if (analysis.face === null) throw new ClockfaceError('INVALID_ARGUMENT', `no face found in ${photo}`);
     const descriptor = analysis.face.descriptor.values;
     await withCentral(options, async (client) => {
-      await requireMigrated(client);
       const neighbours = await nearestEmployees(client, descriptor, options.k);
       const decision = decide(neighbours);
       if (options.json) {

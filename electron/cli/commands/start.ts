@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { DEFAULT_EMBEDDED_HOST, DEFAULT_EMBEDDED_PORT, redactUrl } from '../../config/central-url.js';
 import { defaultEmbeddedCentralDir } from '../../config/paths.js';
 import { startMigratedEmbeddedCentral, stopOnSignal } from '../../central/serve-embedded.js';
-import { connectCentral } from '../../central/connect.js';
 import { migrateCentral } from '../../central/migrate.js';
+import { withCentral } from '../central-option.js';
 
 /**
  * `npm start`: everything a single kiosk needs on one machine. Today that is the central database (embedded, or
@@ -16,13 +16,14 @@ export function startCommand(): Command {
     .action(async () => {
       const external = process.env['CLOCKFACE_DATABASE_URL'];
       if (external) {
-        const client = await connectCentral({ url: external, embeddedDefault: false });
-        try {
-          const result = await migrateCentral(client);
-          console.log(`central ${redactUrl(external)} is at schema version ${result.version}`);
-        } finally {
-          await client.end();
-        }
+        await withCentral(
+          {},
+          async (client, target) => {
+            const result = await migrateCentral(client);
+            console.log(`central ${redactUrl(target.url)} is at schema version ${result.version}`);
+          },
+          { schema: 'any' },
+        );
         console.log('The kiosk window is not part of this version yet (README, "Status"); nothing else to start.');
         return;
       }
