@@ -6,7 +6,13 @@
 export const DEFAULT_EMBEDDED_PORT = 5488;
 export const DEFAULT_EMBEDDED_HOST = '127.0.0.1';
 
-export function embeddedCentralUrl(port: number = DEFAULT_EMBEDDED_PORT, host: string = DEFAULT_EMBEDDED_HOST): string {
+/** The embedded central's port: CLOCKFACE_CENTRAL_PORT when set (a second instance, a busy 5488), else 5488. */
+export function embeddedPort(env: NodeJS.ProcessEnv = process.env): number {
+  const wanted = Number(env['CLOCKFACE_CENTRAL_PORT']);
+  return Number.isInteger(wanted) && wanted > 0 && wanted < 65536 ? wanted : DEFAULT_EMBEDDED_PORT;
+}
+
+export function embeddedCentralUrl(port: number = embeddedPort(), host: string = DEFAULT_EMBEDDED_HOST): string {
   return `postgres://postgres@${host}:${port}/postgres`;
 }
 

@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../electron/cli/main.js';
+import { createServer } from 'node:net';
 import { runCli } from '../support/run-cli.js';
+
+/** A port nothing listens on: bind to 0, read the port, close. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 function commandPaths(command: Command, prefix: string[] = []): string[][] {
   return command.commands
@@ -50,9 +64,11 @@ describe('clockface command line', () => {
   });
 
   it('an unreachable central names the URL it tried and how to start one', async () => {
-    const embedded = await runCli(['db', 'status'], { CLOCKFACE_HOME: '/nonexistent' });
+    // A port known to be free, so that a central someone left running on 5488 cannot answer.
+    const port = await freePort();
+    const embedded = await runCli(['db', 'status'], { CLOCKFACE_HOME: '/nonexistent', CLOCKFACE_CENTRAL_PORT: String(port) });
     expect(embedded.code).toBe(1);
-    expect(embedded.stderr).toContain('cannot reach the central database at postgres://postgres@127.0.0.1:5488/postgres');
+    expect(embedded.stderr).toContain(`cannot reach the central database at postgres://postgres@127.0.0.1:${port}/postgres`);
     expect(embedded.stderr).toContain('npx clockface central start');
 
     const configured = await runCli(['db', 'migrate'], {

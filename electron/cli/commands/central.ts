@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_EMBEDDED_HOST, DEFAULT_EMBEDDED_PORT } from '../../config/central-url.js';
+import { DEFAULT_EMBEDDED_HOST, embeddedPort } from '../../config/central-url.js';
 import { defaultEmbeddedCentralDir } from '../../config/paths.js';
 import { startMigratedEmbeddedCentral, stopOnSignal } from '../../central/serve-embedded.js';
 import { parsePort } from '../parse.js';
@@ -18,7 +18,7 @@ export function centralCommand(): Command {
   central
     .command('start')
     .description('run the embedded central database until Ctrl-C; clients connect with any PostgreSQL driver')
-    .addOption(new Option('--port <port>', 'TCP port to listen on').default(DEFAULT_EMBEDDED_PORT).argParser(parsePort))
+    .addOption(new Option('--port <port>', 'TCP port to listen on').default(embeddedPort()).argParser(parsePort))
     .addOption(new Option('--host <host>', 'address to bind').default(DEFAULT_EMBEDDED_HOST))
     .addOption(new Option('--data-dir <dir>', `database folder (default: ${defaultEmbeddedCentralDir()})`))
     .addOption(new Option('--memory', 'keep the database in memory only (lost on exit)').conflicts('dataDir'))
@@ -35,7 +35,7 @@ export function centralCommand(): Command {
       console.log(`  data:   ${dataDir ?? 'in memory (lost on exit)'}`);
       console.log(`  schema: ${schemaVersion === null ? 'not migrated (--no-migrate)' : `version ${schemaVersion}`}`);
       console.log(`  url:    ${running.url}`);
-      if (running.port !== DEFAULT_EMBEDDED_PORT || running.host !== DEFAULT_EMBEDDED_HOST) {
+      if (running.port !== embeddedPort() || running.host !== DEFAULT_EMBEDDED_HOST) {
         console.log(`  other shells: export CLOCKFACE_DATABASE_URL=${running.url}`);
       }
       console.log('Press Ctrl-C to stop.');

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { DEFAULT_EMBEDDED_HOST, DEFAULT_EMBEDDED_PORT, redactUrl } from '../../config/central-url.js';
+import { DEFAULT_EMBEDDED_HOST, embeddedPort, redactUrl } from '../../config/central-url.js';
 import { defaultEmbeddedCentralDir } from '../../config/paths.js';
 import { startMigratedEmbeddedCentral, stopOnSignal } from '../../central/serve-embedded.js';
 import { migrateCentral } from '../../central/migrate.js';
@@ -30,7 +30,7 @@ export function startCommand(): Command {
       const dataDir = defaultEmbeddedCentralDir();
       const { central, schemaVersion } = await startMigratedEmbeddedCentral({
         dataDir,
-        port: DEFAULT_EMBEDDED_PORT,
+        port: embeddedPort(),
         host: DEFAULT_EMBEDDED_HOST,
         migrate: true,
       });
