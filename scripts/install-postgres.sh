@@ -189,7 +189,11 @@ fi
 
 if [ "$cluster_status" != "online" ]; then
   log "starting cluster ${PG_MAJOR} ${PG_CLUSTER}"
-  if ! pg_ctlcluster "$PG_MAJOR" "$PG_CLUSTER" start; then
+  # The postmaster outlives this script: it must not inherit fd 3 (our stdout, often a $(...) pipe that would then
+  # never reach EOF, hanging the caller) nor the caller's stdout/stderr (a CI log reader waits for EOF on those).
+  start_log="$(mktemp)"
+  if ! pg_ctlcluster "$PG_MAJOR" "$PG_CLUSTER" start </dev/null >"$start_log" 2>&1 3>&-; then
+    cat "$start_log" >&2
     # tolerate "already running" races; anything else shows up in the readiness check
     log "pg_ctlcluster start returned non-zero; checking status"
   fi
