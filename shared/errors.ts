@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'ROSTER_INVALID'
   | 'EMPLOYEE_NOT_FOUND'
   | 'KIOSK_DB_TOO_NEW'
-  | 'KIOSK_DB_INVALID';
+  | 'KIOSK_DB_INVALID'
+  | 'KIOSK_NOT_INITIALISED'
+  | 'KIOSK_SETTINGS_INVALID'
+  | 'KIOSK_REFUSED';
 
 /** An expected failure with a stable code and a message fit to show an operator (never personal data). */
 export class ClockfaceError extends Error {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerKiosk, revokeKiosk } from '../../central/kiosk-registry.js';
+import { addKioskDeviceCommands } from './kiosk-device.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 
 export function kioskCommand(): Command {
@@ -14,9 +15,9 @@ export function kioskCommand(): Command {
       .option('--json', 'print the settings as JSON (for `clockface kiosk init`)'),
   ).action(async (name: string, options: CentralOptions & { site: string; json?: boolean }) => {
     await withCentral(options, async (client, target) => {
-      const { settings } = await registerKiosk(client, target.url, { name, site: options.site });
+      const { id, settings } = await registerKiosk(client, target.url, { name, site: options.site });
       if (options.json) {
-        console.log(JSON.stringify(settings, null, 2));
+        console.log(JSON.stringify({ ...settings, kioskId: id }, null, 2));
       } else {
         console.log(`kiosk ${settings.kioskName} registered at site ${settings.site}, database role ${settings.roleName}`);
         console.log(`connection URL (shown once; central keeps only a verifier): ${settings.url}`);
@@ -58,5 +59,6 @@ export function kioskCommand(): Command {
       console.log(`kiosk ${name} revoked: its login is disabled and its open sessions ended`);
     });
   });
+  addKioskDeviceCommands(kiosk);
   return kiosk;
 }

@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ClockfaceError } from '../../../shared/errors.js';
+import type { FaceDetector } from '../../../shared/face/types.js';
+import { decodeImage } from '../../face/decode-image.js';
+import { nodeFaceEngine } from '../../face/node-face-engine.js';
+import { KioskCore, type FrameOutcome } from '../../kiosk/kiosk-core.js';
+import { initKioskDir } from '../../kiosk/kiosk-init.js';
+import { parseKioskSettings } from '../../kiosk/kiosk-settings.js';
+import { RosterFollower } from '../../kiosk/roster-follower.js';
+
+interface DirOptions {
+  kioskDir: string;
+  json?: boolean;
+}
+
+const kioskDirOption = (): Option => new Option('--kiosk-dir <dir>', 'the kiosk folder (kiosk.json + kiosk.db)').makeOptionMandatory();
+const engineOption = (): Option =>
+  new Option('--engine <engine>', 'vector index engine (default: the folder setting, else auto)').choices([
+    'auto',
+    'sqlite-vss',
+    'sqlite-vec',
+    'js',
+  ]);
+
+function readSettingsInput(file: string): unknown {
+  const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ClockfaceError('KIOSK_SETTINGS_INVALID', `${file} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+async function withKiosk<T>(options: DirOptions & { engine?: string }, body: (core: KioskCore) => Promise<T>): Promise<T> {
+  const engine = options.engine as 'auto' | 'sqlite-vss' | 'sqlite-vec' | 'js' | undefined;
+  const core = KioskCore.open(options.kioskDir, engine ? { engine } : {});
+  if (core.recovery) {
+    console.error(
+      `warning: the kiosk database was damaged (${core.recovery.reason}); moved to ${core.recovery.corruptCopy}. ` +
+        `${core.recovery.punchesSalvaged} punches recovered and queued for upload; the roster is rebuilt at the next sync.`,
+    );
+  }
+  try {
+    return await body(core);
+  } finally {
+    core.close();
+  }
+}
+
+function describeOutcome(o: FrameOutcome): string {
+  switch (o.kind) {
+    case 'punched':
+      return `${o.employee.fullName} (${o.employee.employeeNo}) clocked ${o.punch.direction.toUpperCase()} at ${o.punch.at.toISOString()}` +
+        (o.source === 'central' ? ' (recognised by central; not yet in this kiosk cache)' : '');
+    case 'already':
+      return `${o.employee.fullName} (${o.employee.employeeNo}) already clocked ${o.direction.toUpperCase()} at ${o.at.toISOString()}`;
+    case 'not-recognised':
+      return `not recognised${o.bestDistance === null ? '' : ` (nearest distance ${o.bestDistance.toFixed(3)})`}`;
+    case 'ambiguous':
+      return `not sure who this is (two people within the margin: ${o.distance.toFixed(3)} vs ${o.runnerUpDistance.toFixed(3)})`;
+    case 'pending':
+      return `recognition pending: ${o.agreeing} of ${o.needed} frames agree; give more frames`;
+    case 'no-face':
+      return `no usable face (${o.issues.join(', ')})`;
+  }
+}
+
+/** `kiosk init|sync|status|punch`: the headless kiosk on a kiosk folder. */
+export function addKioskDeviceCommands(kiosk: Command): void {
+  kiosk
+    .command('init')
+    .description('make a kiosk folder from the settings `kiosk add --json` printed, then take the first roster snapshot')
+    .addOption(kioskDirOption())
+    .requiredOption('--settings <file>', 'settings JSON file, or - for standard input')
+    .addOption(engineOption())
+    .option('--roster-url <url>', 'read the roster from this read replica (punches still go to the primary)')
+    .option('--no-sync', 'do not sync now')
+    .action(async (options: DirOptions & { settings: string; engine?: string; rosterUrl?: string; sync: boolean }) => {
+      const input = readSettingsInput(options.settings);
+      const merged = {
+        ...(typeof input === 'object' && input !== null ? input : {}),
+        ...(options.engine ? { engine: options.engine } : {}),
+        ...(options.rosterUrl ? { rosterUrl: options.rosterUrl } : {}),
+      };
+      const settings = await initKioskDir(options.kioskDir, parseKioskSettings(merged, options.settings));
+      console.log(`kiosk folder ${options.kioskDir} set up for kiosk ${settings.kioskName} (id ${settings.kioskId}, site ${settings.site})`);
+      if (!options.sync) return;
+      await withKiosk(options, async (core) => {
+        const result = await core.syncRoster();
+        console.log(`first sync: ${result.employees} employees, ${result.templates} templates (${core.index.engine})`);
+      });
+    });
+
+  kiosk
+    .command('sync')
+    .description('bring the roster cache up to date and upload waiting punches; --watch keeps following central')
+    .addOption(kioskDirOption())
+    .addOption(engineOption())
+    .option('--watch', 'keep running: sync on every central change (LISTEN/NOTIFY) and on a timer')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: DirOptions & { engine?: string; watch?: boolean }) => {
+      await withKiosk(options, async (core) => {
+        if (options.watch) {
+          await followUntilSignal(core);
+          return;
+        }
+        const result = await core.syncRoster();
+        const uploaded = await core.upload();
+        const upload = core.uploader.getStatus();
+        if (options.json) {
+          console.log(JSON.stringify({ sync: result, uploaded, upload }, null, 2));
+          return;
+        }
+        const how = result.kind === 'snapshot' ? `snapshot (${result.snapshotReason ?? ''})` : `${result.changesRead} changes`;
+        console.log(
+          `roster: ${how}; ${result.employees} employees, ${result.templates} templates ` +
+            `(+${result.templatesUpserted} / -${result.templatesRemoved} templates, -${result.employeesRemoved} employees)`,
+        );
+        console.log(`punches: ${uploaded} uploaded, ${upload.pending} waiting${upload.lastError ? ` (last error: ${upload.lastError})` : ''}`);
+        if (!upload.online && upload.pending > 0) process.exitCode = 1;
+      });
+    });
+
+  kiosk
+    .command('status')
+    .description('what this kiosk holds: roster, index engine, last sync, punches waiting for upload')
+    .addOption(kioskDirOption())
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: DirOptions) => {
+      await withKiosk(options, async (core) => {
+        const s = core.status();
+        if (options.json) {
+          console.log(JSON.stringify(s, null, 2));
+          return;
+        }
+        console.log(`kiosk ${s.kioskName} (id ${String(s.kioskId)}) at site ${s.site}`);
+        console.log(`roster: ${s.employees} employees, ${s.templates} templates, ${s.indexed} indexed by ${s.engine} (${s.engineChosenBecause})`);
+        console.log(`last sync: ${s.lastSyncAt ?? 'never'}; model ${s.modelId}`);
+        console.log(`punches waiting for upload: ${s.pendingPunches}${s.oldestPendingAt ? ` (oldest ${s.oldestPendingAt})` : ''}`);
+      });
+    });
+
+  kiosk
+    .command('punch')
+    .description('run photos as consecutive camera frames through the kiosk: face engine, cache, policy, punch, upload')
+    .addOption(kioskDirOption())
+    .argument('<photos...>', 'photos, in frame order')
+    .addOption(engineOption())
+    .addOption(new Option('--detector <detector>', 'face detector').choices(['ssd', 'tiny320', 'tiny416']).default('ssd'))
+    .option('--offline', 'do not contact central (no fallback search, no upload)')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (photos: string[], options: DirOptions & { engine?: string; detector: FaceDetector; offline?: boolean }) => {
+      const engine = await nodeFaceEngine();
+      await withKiosk(options, async (core) => {
+        if (options.offline) core.settings.centralFallback = false;
+        let outcome: FrameOutcome | null = null;
+        for (const photo of photos) {
+          const analysis = await engine.analyze(await decodeImage(photo), { detector: options.detector, padding: 'auto', purpose: 'kiosk' });
+          outcome = await core.processFrame(analysis);
+          if (outcome.kind === 'punched' || outcome.kind === 'already') break;
+        }
+        if (outcome === null) throw new ClockfaceError('INVALID_ARGUMENT', 'no photos given');
+        const uploaded = outcome.kind === 'punched' && !options.offline ? await core.upload() : 0;
+        const upload = core.uploader.getStatus();
+        if (options.json) {
+          console.log(JSON.stringify({ outcome, uploaded, pending: upload.pending, online: upload.online }, null, 2));
+        } else {
+          console.log(describeOutcome(outcome));
+          if (outcome.kind === 'punched') {
+            console.log(uploaded > 0 ? 'uploaded to central' : `saved on this kiosk; ${upload.pending} punches waiting for upload`);
+          }
+        }
+        if (outcome.kind !== 'punched' && outcome.kind !== 'already') process.exitCode = 1;
+      });
+    });
+}
+
+/** `kiosk sync --watch`: follows central until SIGINT/SIGTERM; uploads after every sync. */
+async function followUntilSignal(core: KioskCore): Promise<void> {
+  const follower = new RosterFollower({
+    sync: async () => {
+      const r = await core.syncRoster();
+      if (r.changesRead > 0 || r.kind === 'snapshot') {
+        console.log(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
+      }
+      await core.upload();
+    },
+    listen: () => core.connectPrimary(),
+    pollMs: core.settings.pollSeconds * 1000,
+  });
+  follower.start();
+  console.log(`following central for kiosk ${core.settings.kioskName}; Ctrl-C to stop`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await follower.stop();
+}

@@ -1,0 +1,43 @@
+import type pg from 'pg';
+import type { KioskDatabase } from './kiosk-db.js';
+import { getMeta, setMeta } from './kiosk-meta.js';
+
+/**
+ * received_at is the inserting transaction's start time, and a slow transaction commits after faster, later ones;
+ * re-reading this much before the cursor catches such punches. Re-reading is harmless (the later punch wins).
+ */
+const CURSOR_OVERLAP_MS = 5 * 60_000;
+
+/**
+ * Copies the latest central punch of each employee this kiosk serves into central_last_punches (through the
+ * SECURITY DEFINER function kiosk_last_punches: a kiosk cannot read other kiosks' punch rows), so that someone who
+ * clocked in at another door is clocked out here. Returns how many employees' last punches changed.
+ */
+export async function syncCentralLastPunches(db: KioskDatabase, client: pg.ClientBase, kioskId: number): Promise<number> {
+  const cursor = getMeta(db, 'last_punch_cursor');
+  const since = cursor === null ? new Date(0) : new Date(new Date(cursor).getTime() - CURSOR_OVERLAP_MS);
+  const { rows } = await client.query<{ employee_id: number; direction: 'in' | 'out'; punched_at: Date; received_at: Date }>(
+    'SELECT employee_id::int AS employee_id, direction, punched_at, received_at FROM kiosk_last_punches($1, $2)',
+    [kioskId, since],
+  );
+  const upsert = db.prepare(
+    `INSERT INTO central_last_punches (employee_id, direction, punched_at) VALUES (?, ?, ?)
+     ON CONFLICT (employee_id) DO UPDATE SET direction = excluded.direction, punched_at = excluded.punched_at
+     WHERE excluded.punched_at > central_last_punches.punched_at`,
+  );
+  let changed = 0;
+  let newest = cursor === null ? 0 : new Date(cursor).getTime();
+  db.transaction(() => {
+    for (const r of rows) {
+      changed += upsert.run(r.employee_id, r.direction, r.punched_at.toISOString()).changes;
+      newest = Math.max(newest, r.received_at.getTime());
+    }
+    setMeta(db, 'last_punch_cursor', new Date(newest).toISOString());
+  })();
+  return changed;
+}
+
+/** Tells central this kiosk is alive and which version it runs (the only columns a kiosk may change). */
+export async function sendHeartbeat(client: pg.ClientBase, kioskId: number, appVersion: string): Promise<void> {
+  await client.query('UPDATE kiosks SET last_seen_at = now(), app_version = $2 WHERE id = $1', [kioskId, appVersion]);
+}

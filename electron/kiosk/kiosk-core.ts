@@ -1,0 +1,287 @@
+import { join } from 'node:path';
+import type pg from 'pg';
+import { FACE_MODEL_ID } from '../../shared/face-model.js';
+import type { AnalyzeResult } from '../../shared/face/engine.js';
+import type { QualityIssue } from '../../shared/face/quality.js';
+import { createLogger } from '../../shared/logger.js';
+import {
+  DEFAULT_MATCH_POLICY,
+  FrameVoter,
+  decidePunch,
+  judgeFrame,
+  type FrameVerdict,
+  type MatchPolicyConfig,
+  type TemplateHit,
+} from '../../shared/kiosk/match-policy.js';
+import { connectCentral } from '../central/connect.js';
+import { toVectorLiteral } from '../central/vector-literal.js';
+import { sendHeartbeat, syncCentralLastPunches } from './central-last-punches.js';
+import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery.js';
+import type { KioskDatabase } from './kiosk-db.js';
+import { getMeta } from './kiosk-meta.js';
+import { DATABASE_FILE, readKioskSettings, type KioskSettings } from './kiosk-settings.js';
+import { lastPunchOf, recordPunch, type StoredPunch } from './punch-store.js';
+import { RosterSync, type SyncResult } from './roster-sync.js';
+import { Uploader, type UploadStatus } from './uploader.js';
+import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
+
+const log = createLogger('kiosk.core');
+
+/** Templates fetched per frame: enough to see the best and the runner-up employee even with many templates each. */
+const NEIGHBOURS = 20;
+
+export interface EmployeeSummary {
+  id: number;
+  employeeNo: string;
+  fullName: string;
+}
+
+export type FrameOutcome =
+  | { kind: 'no-face'; issues: QualityIssue[] }
+  | { kind: 'not-recognised'; bestDistance: number | null }
+  | { kind: 'ambiguous'; distance: number; runnerUpDistance: number }
+  | { kind: 'pending'; agreeing: number; needed: number }
+  | { kind: 'punched'; punch: StoredPunch; employee: EmployeeSummary; source: 'cache' | 'central' }
+  | { kind: 'already'; employee: EmployeeSummary; direction: 'in' | 'out'; at: Date };
+
+export interface KioskStatus {
+  kioskName: string;
+  kioskId: number | null;
+  site: string;
+  engine: VectorEngineName;
+  engineChosenBecause: string;
+  modelId: string;
+  employees: number;
+  templates: number;
+  indexed: number;
+  rosterWatermark: string | null;
+  lastSyncAt: string | null;
+  pendingPunches: number;
+  oldestPendingAt: string | null;
+  upload: UploadStatus;
+  recovery: KioskDbRecovery | null;
+}
+
+export interface KioskCoreOptions {
+  engine?: VectorEngineName | 'auto';
+  now?: () => Date;
+  appVersion?: string;
+}
+
+/**
+ * The kiosk without its window: roster cache and vector index, match policy, punches and their upload. The Electron
+ * main process and the `clockface kiosk` commands both drive this.
+ */
+export class KioskCore {
+  readonly policy: MatchPolicyConfig;
+  private readonly voter: FrameVoter;
+  private readonly sync: RosterSync;
+  readonly uploader: Uploader;
+  /** Employees the central fallback named; used only until the next sync brings their templates. */
+  private readonly centralNames = new Map<number, EmployeeSummary>();
+
+  private constructor(
+    readonly dir: string,
+    readonly settings: KioskSettings & { kioskId: number },
+    readonly db: KioskDatabase,
+    readonly index: VectorIndex,
+    readonly recovery: KioskDbRecovery | null,
+    private readonly options: KioskCoreOptions,
+  ) {
+    this.policy = { ...DEFAULT_MATCH_POLICY, ...settings.policy };
+    this.voter = new FrameVoter(this.policy);
+    this.sync = new RosterSync(db, index, { kioskId: settings.kioskId });
+    this.uploader = new Uploader(db, {
+      kioskId: settings.kioskId,
+      batchSize: settings.uploadBatchSize,
+      ...(options.now ? { now: options.now } : {}) });
+  }
+
+  /** Opens a kiosk folder made by `kiosk init`; finishes index work a killed process left behind. */
+  static open(dir: string, options: KioskCoreOptions = {}): KioskCore {
+    const settings = readKioskSettings(dir);
+    if (settings.kioskId === undefined) {
+      throw new Error(`${dir}: settings have no kioskId; run \`clockface kiosk init\` again`);
+    }
+    const { db, recovery } = openKioskDbRecovering(join(dir, DATABASE_FILE));
+    try {
+      const index = openVectorIndex(db, options.engine ?? settings.engine);
+      const core = new KioskCore(dir, { ...settings, kioskId: settings.kioskId }, db, index, recovery, options);
+      // An index of another engine, or one a crash left half-done, catches up here from the canonical table.
+      if (index.count() !== core.sync.counts().templates && getMeta(db, 'index_rebuild') === null) {
+        core.requestIndexRebuild();
+      }
+      core.sync.applyPendingIndexWork();
+      return core;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private requestIndexRebuild(): void {
+    this.db.prepare("INSERT INTO kiosk_meta (key, value) VALUES ('index_rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = '1'").run();
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** A connection for punches and heartbeats (the primary). */
+  connectPrimary(): Promise<pg.Client> {
+    return connectCentral({ url: this.settings.url, embeddedDefault: false }, { applicationName: `clockface-kiosk:${this.settings.kioskName}` });
+  }
+
+  /** A connection for roster reads: the read replica when configured. */
+  connectRoster(): Promise<pg.Client> {
+    return connectCentral(
+      { url: this.settings.rosterUrl ?? this.settings.url, embeddedDefault: false },
+      { applicationName: `clockface-kiosk:${this.settings.kioskName}:roster` },
+    );
+  }
+
+  /** One roster sync plus the central last punches; throws (changing nothing) when central cannot be read. */
+  async syncRoster(): Promise<SyncResult & { lastPunchesChanged: number }> {
+    const client = await this.connectRoster();
+    try {
+      const result = await this.sync.sync(client);
+      const lastPunchesChanged = await syncCentralLastPunches(this.db, client, this.settings.kioskId);
+      return { ...result, lastPunchesChanged };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Uploads pending punches and says the kiosk is alive. Never throws: failures are in the upload status. */
+  async upload(): Promise<number> {
+    const stored = await this.uploader.drain(() => this.connectPrimary());
+    if (this.uploader.getStatus().online) {
+      const client = await this.connectPrimary().catch(() => null);
+      if (client) {
+        await sendHeartbeat(client, this.settings.kioskId, this.options.appVersion ?? '0.1.0').catch((e: unknown) =>
+          log.warn('heartbeat failed', { error: (e as Error).message }),
+        );
+        await client.end().catch(() => undefined);
+      }
+    }
+    return stored;
+  }
+
+  /** One frame through the policy; a confirmed recognition records a punch (or says "already") at once. */
+  async processFrame(analysis: AnalyzeResult): Promise<FrameOutcome> {
+    if (!analysis.ok) {
+      this.voter.push({ kind: 'no-face' });
+      return { kind: 'no-face', issues: analysis.issues };
+    }
+    const descriptor = analysis.face.descriptor;
+    let verdict = this.judgeLocally(descriptor.values);
+    let source: 'cache' | 'central' = 'cache';
+    if (verdict.kind === 'unknown' && this.settings.centralFallback) {
+      const central = await this.judgeCentrally(descriptor.values);
+      if (central?.kind === 'candidate') {
+        verdict = central;
+        source = 'central';
+      }
+    }
+    const vote = this.voter.push(verdict);
+    if (vote.kind === 'pending') return { kind: 'pending', agreeing: vote.agreeing, needed: vote.needed };
+    if (vote.kind === 'none') {
+      if (verdict.kind === 'ambiguous') {
+        return { kind: 'ambiguous', distance: verdict.distance, runnerUpDistance: verdict.runnerUpDistance };
+      }
+      return { kind: 'not-recognised', bestDistance: verdict.kind === 'unknown' ? verdict.bestDistance : null };
+    }
+    const employee = this.employee(vote.employeeId);
+    const at = this.now();
+    const decision = decidePunch(lastPunchOf(this.db, vote.employeeId), at, this.policy);
+    if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: decision.at };
+    const punch = recordPunch(this.db, {
+      employeeId: vote.employeeId,
+      direction: decision.direction,
+      method: 'face',
+      matchDistance: vote.distance,
+      at,
+    });
+    log.info('punch recorded', { direction: punch.direction, source });
+    return { kind: 'punched', punch, employee, source };
+  }
+
+  /** Forget the frames seen so far (the face left the camera). */
+  resetFrames(): void {
+    this.voter.reset();
+  }
+
+  /** The cache's verdict on one descriptor. */
+  judgeLocally(descriptor: Float32Array): FrameVerdict {
+    const hits = this.index.search(descriptor, NEIGHBOURS);
+    const owner = this.db.prepare('SELECT employee_id FROM templates WHERE id = ?').pluck();
+    const named: TemplateHit[] = [];
+    for (const h of hits) {
+      // A hit the table no longer has was removed by a sync the index has not caught up with: not a match.
+      const employeeId = owner.get(h.templateId) as number | undefined;
+      if (employeeId !== undefined) named.push({ employeeId, distance: h.distance });
+    }
+    return judgeFrame(named, this.policy);
+  }
+
+  /** Central's hnsw index, for the sites this kiosk serves; null when central cannot be reached. */
+  private async judgeCentrally(descriptor: Float32Array): Promise<FrameVerdict | null> {
+    let client: pg.Client | null = null;
+    try {
+      client = await this.connectRoster();
+      const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; distance: number }>(
+        `SELECT e.id::int AS employee_id, e.employee_no, e.full_name, (t.embedding <-> $1::vector)::float8 AS distance
+         FROM face_templates t JOIN employees e ON e.id = t.employee_id
+         WHERE e.active AND t.model_id = $2
+           AND e.site IN (SELECT site FROM kiosks WHERE id = $3 UNION SELECT site FROM kiosk_sites WHERE kiosk_id = $3)
+         ORDER BY t.embedding <-> $1::vector LIMIT $4`,
+        [toVectorLiteral(descriptor), FACE_MODEL_ID, this.settings.kioskId, NEIGHBOURS],
+      );
+      for (const r of rows) this.centralNames.set(r.employee_id, { id: r.employee_id, employeeNo: r.employee_no, fullName: r.full_name });
+      return judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);
+    } catch (e) {
+      log.info('central fallback search unavailable', { error: (e as Error).message });
+      return null;
+    } finally {
+      await client?.end().catch(() => undefined);
+    }
+  }
+
+  private employee(id: number): EmployeeSummary {
+    const row = this.db.prepare('SELECT employee_no, full_name FROM employees WHERE id = ?').get(id) as
+      | { employee_no: string; full_name: string }
+      | undefined;
+    if (row) return { id, employeeNo: row.employee_no, fullName: row.full_name };
+    return this.centralNames.get(id) ?? { id, employeeNo: `#${id}`, fullName: 'unknown' };
+  }
+
+  status(): KioskStatus {
+    const counts = this.sync.counts();
+    const oldest = this.db
+      .prepare('SELECT min(p.punched_at) AS t FROM outbox o JOIN punches p ON p.id = o.punch_id')
+      .get() as { t: string | null };
+    const upload = this.uploader.getStatus();
+    return {
+      kioskName: this.settings.kioskName,
+      kioskId: this.settings.kioskId,
+      site: this.settings.site,
+      engine: this.index.engine,
+      engineChosenBecause: this.index.chosenBecause,
+      modelId: getMeta(this.db, 'roster_model_id') ?? FACE_MODEL_ID,
+      employees: counts.employees,
+      templates: counts.templates,
+      indexed: this.index.count(),
+      rosterWatermark: getMeta(this.db, 'roster_watermark'),
+      lastSyncAt: getMeta(this.db, 'last_sync_at'),
+      pendingPunches: upload.pending,
+      oldestPendingAt: oldest.t,
+      upload,
+      recovery: this.recovery,
+    };
+  }
+
+  close(): void {
+    this.index.close();
+    this.db.close();
+  }
+}

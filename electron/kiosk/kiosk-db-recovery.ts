@@ -1,0 +1,97 @@
+import { existsSync, renameSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { createLogger } from '../../shared/logger.js';
+import { openKioskDb, type KioskDatabase } from './kiosk-db.js';
+
+const log = createLogger('kiosk.db');
+
+export interface KioskDbRecovery {
+  /** Where the damaged file was moved (kept for forensics, never deleted by Clockface). */
+  corruptCopy: string;
+  reason: string;
+  /** Punches read back from the damaged file; all of them are queued for upload again (uploads are idempotent). */
+  punchesSalvaged: number;
+}
+
+export interface OpenedKioskDb {
+  db: KioskDatabase;
+  recovery: KioskDbRecovery | null;
+}
+
+const CORRUPTION_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE']);
+
+function isCorruption(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+  return CORRUPTION_CODES.has(code) || code.startsWith('SQLITE_CORRUPT');
+}
+
+/**
+ * Opens the kiosk database; a damaged one is moved aside and replaced by a new one, into which every punch that
+ * can still be read is copied and queued for upload. The roster is a cache: the next sync rebuilds it from central.
+ *
+ * The check is SQLite's quick_check (page structure, not index contents): it is cheap enough for every start.
+ */
+export function openKioskDbRecovering(path: string): OpenedKioskDb {
+  let reason: string;
+  try {
+    const db = openKioskDb(path);
+    const check = db.pragma('quick_check', { simple: true });
+    if (check === 'ok') return { db, recovery: null };
+    db.close();
+    reason = `quick_check: ${String(check)}`;
+  } catch (e) {
+    if (!isCorruption(e)) throw e;
+    reason = (e as Error).message;
+  }
+  const corruptCopy = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, corruptCopy + suffix);
+  }
+  log.error('kiosk database damaged; moved aside and rebuilding', { reason, corruptCopy });
+  const db = openKioskDb(path);
+  const punchesSalvaged = salvagePunches(corruptCopy, db);
+  return { db, recovery: { corruptCopy, reason, punchesSalvaged } };
+}
+
+interface PunchRow {
+  id: string;
+  employee_id: number;
+  direction: string;
+  punched_at: string;
+  method: string;
+  match_distance: number | null;
+  liveness: string;
+}
+
+/** Copies every readable punch row; a read that fails part-way keeps the rows read before it. */
+function salvagePunches(from: string, into: KioskDatabase): number {
+  const rows: PunchRow[] = [];
+  let source: Database.Database | null = null;
+  try {
+    source = new Database(from, { readonly: true, fileMustExist: true });
+    for (const row of source.prepare('SELECT * FROM punches').iterate() as Iterable<PunchRow>) rows.push(row);
+  } catch (e) {
+    log.error('could not read every punch from the damaged database', { error: (e as Error).message, read: rows.length });
+  } finally {
+    source?.close();
+  }
+  const insertPunch = into.prepare(
+    `INSERT OR IGNORE INTO punches (id, employee_id, direction, punched_at, method, match_distance, liveness)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const queue = into.prepare('INSERT OR IGNORE INTO outbox (punch_id, next_attempt_at) VALUES (?, ?)');
+  let copied = 0;
+  into.transaction(() => {
+    for (const r of rows) {
+      try {
+        insertPunch.run(r.id, r.employee_id, r.direction, r.punched_at, r.method, r.match_distance, r.liveness);
+        queue.run(r.id, r.punched_at);
+        copied++;
+      } catch (e) {
+        // A row whose values the damage changed beyond the checks: keep going with the others.
+        log.error('a damaged punch row could not be salvaged', { error: (e as Error).message });
+      }
+    }
+  })();
+  return copied;
+}

@@ -1,0 +1,43 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { ClockfaceError } from '../../shared/errors.js';
+import { connectCentral } from '../central/connect.js';
+import { readKioskSettings, SETTINGS_FILE, writeKioskSettings, type KioskSettings } from './kiosk-settings.js';
+import { join } from 'node:path';
+
+/**
+ * Makes `dir` a kiosk folder for `settings` (as `kiosk add --json` printed them). Looks up the central kiosk id
+ * when the settings lack it, which also proves the login works. Re-running it on the same folder updates the
+ * settings (a new password, a replica URL) and keeps the database with its punches; a folder of another kiosk is
+ * refused, because its pending punches belong to that kiosk.
+ */
+export async function initKioskDir(dir: string, settings: KioskSettings): Promise<KioskSettings & { kioskId: number }> {
+  let kioskId = settings.kioskId;
+  if (kioskId === undefined) {
+    const client = await connectCentral({ url: settings.url, embeddedDefault: false }, { applicationName: 'clockface-kiosk-init' });
+    try {
+      const { rows } = await client.query<{ id: number }>(
+        'SELECT id::int AS id FROM kiosks WHERE role_name = $1 AND revoked_at IS NULL',
+        [settings.roleName],
+      );
+      kioskId = rows[0]?.id;
+    } finally {
+      await client.end();
+    }
+    if (kioskId === undefined) {
+      throw new ClockfaceError('KIOSK_REFUSED', `central has no active kiosk for role ${settings.roleName}`);
+    }
+  }
+  if (existsSync(join(dir, SETTINGS_FILE))) {
+    const existing = readKioskSettings(dir);
+    if (existing.kioskId !== undefined && existing.kioskId !== kioskId) {
+      throw new ClockfaceError(
+        'INVALID_ARGUMENT',
+        `${dir} belongs to kiosk ${existing.kioskName} (id ${existing.kioskId}); use a new folder for ${settings.kioskName}`,
+      );
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  const complete = { ...settings, kioskId };
+  writeKioskSettings(dir, complete);
+  return complete;
+}

@@ -1,0 +1,89 @@
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ClockfaceError } from '../../shared/errors.js';
+import { DEFAULT_MATCH_POLICY } from '../../shared/kiosk/match-policy.js';
+
+/**
+ * A kiosk folder holds `kiosk.json` (these settings; it contains the kiosk's database password, so it is written
+ * readable by its owner only) and `kiosk.db` (roster cache, punches, outbox).
+ */
+export const SETTINGS_FILE = 'kiosk.json';
+export const DATABASE_FILE = 'kiosk.db';
+
+const postgresUrl = z
+  .string()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'a postgres:// URL');
+
+const policySchema = z
+  .object({
+    threshold: z.number().positive().max(2),
+    margin: z.number().min(0).max(1),
+    framesRequired: z.number().int().min(1).max(30),
+    frameWindow: z.number().int().min(1).max(30),
+    debounceSeconds: z.number().min(0).max(86_400),
+    maxShiftHours: z.number().positive().max(72),
+    mode: z.enum(['auto', 'in', 'out']),
+  })
+  .partial();
+
+export const kioskSettingsSchema = z.object({
+  kioskName: z.string().min(1),
+  site: z.string().min(1),
+  roleName: z.string().min(1),
+  /** The primary: punches are written here, and the roster is read here unless rosterUrl is set. */
+  url: postgresUrl,
+  /** central kiosks.id; `kiosk add --json` prints it, `kiosk init` looks it up when absent. */
+  kioskId: z.number().int().positive().optional(),
+  /** A read replica for roster reads. LISTEN still goes to the primary: NOTIFY is not replicated. */
+  rosterUrl: postgresUrl.optional(),
+  engine: z.enum(['auto', 'sqlite-vss', 'sqlite-vec', 'js']).default('auto'),
+  /** Ask central's index when the cache knows nobody and central is reachable. */
+  centralFallback: z.boolean().default(true),
+  /** Seconds between polls of the change feed; notifications make changes arrive sooner. */
+  pollSeconds: z.number().positive().max(3600).default(30),
+  /** Punches per upload statement. */
+  uploadBatchSize: z.number().int().min(1).max(10_000).default(500),
+  policy: policySchema.default({}),
+});
+
+export type KioskSettings = z.infer<typeof kioskSettingsSchema>;
+export type KioskSettingsInput = z.input<typeof kioskSettingsSchema>;
+
+export function parseKioskSettings(value: unknown, source: string): KioskSettings {
+  const parsed = kioskSettingsSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    throw new ClockfaceError('KIOSK_SETTINGS_INVALID', `${source}: ${problems}`);
+  }
+  const policy = { ...DEFAULT_MATCH_POLICY, ...parsed.data.policy };
+  if (policy.framesRequired > policy.frameWindow) {
+    throw new ClockfaceError('KIOSK_SETTINGS_INVALID', `${source}: policy.framesRequired is larger than policy.frameWindow`);
+  }
+  return parsed.data;
+}
+
+export function readKioskSettings(dir: string): KioskSettings {
+  const path = join(dir, SETTINGS_FILE);
+  if (!existsSync(path)) {
+    throw new ClockfaceError('KIOSK_NOT_INITIALISED', `${dir} is not a kiosk folder (no ${SETTINGS_FILE})`, {
+      hint: 'Run `clockface kiosk init --kiosk-dir DIR --settings FILE` with the settings `clockface kiosk add --json` printed.',
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ClockfaceError('KIOSK_SETTINGS_INVALID', `${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseKioskSettings(value, path);
+}
+
+/** Written to a temporary file and renamed, so a crash never leaves half a settings file. */
+export function writeKioskSettings(dir: string, settings: KioskSettings): void {
+  const path = join(dir, SETTINGS_FILE);
+  const temp = `${path}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, path);
+}

@@ -1,0 +1,124 @@
+import type pg from 'pg';
+import { createLogger } from '../../shared/logger.js';
+
+const log = createLogger('kiosk.follower');
+
+export const ROSTER_CHANNEL = 'clockface_roster';
+
+export interface RosterFollowerOptions {
+  /** One sync; errors are logged and retried at the next trigger. */
+  sync: () => Promise<unknown>;
+  /** A connection to LISTEN on: the primary (NOTIFY is not replicated to read replicas). */
+  listen: () => Promise<pg.Client>;
+  /** Poll interval: the fallback when notifications do not arrive (poolers, the embedded central). */
+  pollMs: number;
+  /** Wait before reconnecting a lost listener. */
+  retryMs?: number;
+}
+
+/**
+ * Keeps the kiosk's roster following central: a sync on every `clockface_roster` notification (central sends one
+ * per committing statement that touches the roster), on a timer as the fallback, and after every reconnect
+ * (notifications sent while disconnected are lost). Syncs never overlap; triggers during a sync coalesce into one
+ * more sync after it.
+ */
+export class RosterFollower {
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private listener: pg.Client | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private idle: Promise<void> = Promise.resolve();
+  private syncs = 0;
+
+  constructor(private readonly options: RosterFollowerOptions) {}
+
+  /** Syncs completed (successfully or not) since start. */
+  get completed(): number {
+    return this.syncs;
+  }
+
+  get listening(): boolean {
+    return this.listener !== null;
+  }
+
+  start(): void {
+    this.pollTimer = setInterval(() => this.trigger(), this.options.pollMs);
+    this.pollTimer.unref();
+    void this.connectListener();
+    this.trigger();
+  }
+
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.idle = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.options.sync();
+      } catch (e) {
+        log.warn('roster sync failed; will retry', { error: (e as Error).message });
+      }
+      this.syncs++;
+    } while (this.again && !this.stopped);
+    this.running = false;
+  }
+
+  private async connectListener(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const client = await this.options.listen();
+      const lost = (why: string): void => {
+        if (this.listener !== client) return;
+        this.listener = null;
+        log.warn('roster notifications lost; polling until reconnected', { why });
+        void client.end().catch(() => undefined);
+        this.scheduleReconnect();
+      };
+      client.on('notification', (n) => {
+        if (n.channel === ROSTER_CHANNEL) this.trigger();
+      });
+      client.on('error', (e) => lost(e.message));
+      client.on('end', () => lost('connection ended'));
+      await client.query(`LISTEN ${ROSTER_CHANNEL}`);
+      if (this.stopped) {
+        await client.end();
+        return;
+      }
+      this.listener = client;
+      this.trigger(); // anything committed while not listening
+    } catch (e) {
+      log.info('cannot listen for roster notifications; polling', { error: (e as Error).message });
+      this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.connectListener();
+    }, this.options.retryMs ?? 5_000);
+    this.retryTimer.unref();
+  }
+
+  /** Stops triggering, waits for a running sync, closes the listener. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+    await this.idle;
+  }
+}
