@@ -140,13 +140,28 @@ export class KioskCore {
     );
   }
 
-  /** One roster sync plus the central last punches; throws (changing nothing) when central cannot be read. */
-  async syncRoster(): Promise<SyncResult & { lastPunchesChanged: number }> {
+  /**
+   * A roster sync plus the central last punches; throws (changing nothing) when central cannot be read.
+   *
+   * `waitMs` > 0: keep syncing until every transaction that had started on central when this call began has been
+   * read (an explicit "sync now" means "as of now"). The feed holds back changes while an older transaction is
+   * still open anywhere on the server; after `waitMs` the result says `caughtUp: false` instead of waiting on.
+   */
+  async syncRoster(waitMs = 0): Promise<SyncResult & { lastPunchesChanged: number; caughtUp: boolean }> {
     const client = await this.connectRoster();
     try {
-      const result = await this.sync.sync(client);
+      const { rows } = await client.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
+      const target = BigInt(rows[0]?.x ?? '0');
+      const deadline = Date.now() + waitMs;
+      let result = await this.sync.sync(client);
+      let changesRead = result.changesRead;
+      while (BigInt(result.watermark) < target && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        result = await this.sync.sync(client);
+        changesRead += result.changesRead;
+      }
       const lastPunchesChanged = await syncCentralLastPunches(this.db, client, this.settings.kioskId);
-      return { ...result, lastPunchesChanged };
+      return { ...result, changesRead, lastPunchesChanged, caughtUp: BigInt(result.watermark) >= target };
     } finally {
       await client.end().catch(() => undefined);
     }

@@ -5,6 +5,7 @@ export type MetaKey =
   | 'kiosk_id'
   | 'roster_watermark'
   | 'roster_model_id'
+  | 'served_sites'
   | 'index_rebuild'
   | 'last_sync_at'
   | 'last_punch_cursor';

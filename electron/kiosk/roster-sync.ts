@@ -66,6 +66,7 @@ interface TemplateRow {
 /** What one sync learned, gathered before anything is written. */
 interface RosterDelta {
   kind: SyncResult['kind'];
+  sites: string[];
   snapshotReason: string | null;
   changesRead: number;
   watermark: string;
@@ -139,6 +140,9 @@ export class RosterSync {
       const snapshotMark = await snapshotWatermark(client);
       const sites = await this.servedSites(client);
       let reason = this.snapshotReason();
+      // A site added to this kiosk brings people whose changes the feed delivered long ago (or never, to us).
+      const storedSites = getMeta(this.db, 'served_sites');
+      if (reason === null && storedSites !== JSON.stringify(sites)) reason = 'the sites this kiosk serves changed';
       let delta: RosterDelta | null = null;
       if (reason === null) {
         const incremental = await this.readIncremental(client, sites);
@@ -166,7 +170,7 @@ export class RosterSync {
         hint: 'Register it again with `clockface kiosk add` and run `clockface kiosk init` with the new settings.',
       });
     }
-    return rows.map((r) => r.site);
+    return rows.map((r) => r.site).sort();
   }
 
   private async readSnapshot(client: pg.ClientBase, sites: string[], watermark: string, reason: string): Promise<RosterDelta> {
@@ -190,6 +194,7 @@ export class RosterSync {
     }
     return {
       kind: 'snapshot',
+      sites,
       snapshotReason: reason,
       changesRead: 0,
       watermark,
@@ -277,6 +282,7 @@ export class RosterSync {
     const fullIds = new Set(fullTemplates.map((t) => t.id));
     return {
       kind: 'incremental',
+      sites,
       snapshotReason: null,
       changesRead,
       watermark,
@@ -354,6 +360,7 @@ export class RosterSync {
       }
       setMeta(db, 'roster_watermark', delta.watermark);
       setMeta(db, 'roster_model_id', this.modelId);
+      setMeta(db, 'served_sites', JSON.stringify(delta.sites));
       setMeta(db, 'last_sync_at', new Date().toISOString());
     })();
     return { employeesRemoved, templatesUpserted: delta.templates.length, templatesRemoved };

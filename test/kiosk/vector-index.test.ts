@@ -6,7 +6,6 @@ import * as sqliteVss from 'sqlite-vss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { faceLikeSet, noisySample, randomCentre, seededRandom } from '../support/face-like-data.js';
 import {
-  availableEngines,
   MAX_K,
   openVectorIndex,
   type VectorEngineName,
@@ -16,7 +15,7 @@ import {
 } from '../../electron/kiosk/vector-index/index.js';
 import { isClockfaceError } from '../../shared/errors.js';
 import { euclideanDistance } from '../../shared/face/descriptor.js';
-import { requireSystemParts } from '../support/system-parts.js';
+import { sqliteEngines } from '../support/vector-engines.js';
 
 /**
  * The three engines behind VectorIndex must be interchangeable: on the same face-like data (200 people × 10
@@ -24,13 +23,8 @@ import { requireSystemParts } from '../support/system-parts.js';
  * removes, adds and rebuilds, refuses malformed input, and sees changes committed through another connection.
  */
 
-const availability = availableEngines();
-const vss = availability.find((a) => a.engine === 'sqlite-vss')!;
-const VSS_PART = 'sqlite-vss (npm sqlite-vss + libblas3/liblapack3)';
-if (!vss.available && requireSystemParts()) {
-  throw new Error(`CLOCKFACE_REQUIRE_SYSTEM_PARTS=1 but ${VSS_PART} does not load: ${vss.error ?? ''}`);
-}
-const ENGINES: VectorEngineName[] = availability.filter((a) => a.available).map((a) => a.engine);
+const ENGINES: VectorEngineName[] = [...sqliteEngines(), 'js'];
+const vss = { available: ENGINES.includes('sqlite-vss') };
 
 const SET = faceLikeSet({ people: 200, samplesPerPerson: 10, seed: 20240611 });
 const random = seededRandom(99);
@@ -426,10 +420,5 @@ if (vss.available) {
       expect(index.count()).toBe(600);
       for (const q of PROBES.slice(0, 10)) expectExactKnn(index.search(q, 10), SET.rows.slice(1000, 1600), q, 10);
     });
-  });
-} else {
-  it(`${VSS_PART} missing: the sqlite-vss engine is NOT tested here`, () => {
-    console.warn(`[vector index] ${VSS_PART} did not load, its engine is NOT tested: ${vss.error ?? ''}`);
-    expect(vss.available).toBe(false);
   });
 }

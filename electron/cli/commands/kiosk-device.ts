@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ClockfaceError } from '../../../shared/errors.js';
 import type { FaceDetector } from '../../../shared/face/types.js';
 import { decodeImage } from '../../face/decode-image.js';
@@ -98,14 +98,23 @@ export function addKioskDeviceCommands(kiosk: Command): void {
     .addOption(kioskDirOption())
     .addOption(engineOption())
     .option('--watch', 'keep running: sync on every central change (LISTEN/NOTIFY) and on a timer')
+    .addOption(
+      new Option('--wait-seconds <s>', 'wait this long for central transactions still open to finish, so the cache is current as of now')
+        .default(30)
+        .argParser((v: string) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds ≥ 0');
+          return n;
+        }),
+    )
     .option('--json', 'print machine-readable JSON')
-    .action(async (options: DirOptions & { engine?: string; watch?: boolean }) => {
+    .action(async (options: DirOptions & { engine?: string; watch?: boolean; waitSeconds: number }) => {
       await withKiosk(options, async (core) => {
         if (options.watch) {
           await followUntilSignal(core);
           return;
         }
-        const result = await core.syncRoster();
+        const result = await core.syncRoster(options.waitSeconds * 1000);
         const uploaded = await core.upload();
         const upload = core.uploader.getStatus();
         if (options.json) {
@@ -117,6 +126,9 @@ export function addKioskDeviceCommands(kiosk: Command): void {
           `roster: ${how}; ${result.employees} employees, ${result.templates} templates ` +
             `(+${result.templatesUpserted} / -${result.templatesRemoved} templates, -${result.employeesRemoved} employees)`,
         );
+        if (!result.caughtUp) {
+          console.log('note: a transaction still open on central holds back the newest changes; they arrive at the next sync');
+        }
         console.log(`punches: ${uploaded} uploaded, ${upload.pending} waiting${upload.lastError ? ` (last error: ${upload.lastError})` : ''}`);
         if (!upload.online && upload.pending > 0) process.exitCode = 1;
       });
@@ -156,7 +168,10 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         if (options.offline) core.settings.centralFallback = false;
         let outcome: FrameOutcome | null = null;
         for (const photo of photos) {
-          const analysis = await engine.analyze(await decodeImage(photo), { detector: options.detector, padding: 'auto', purpose: 'kiosk' });
+          const image = await decodeImage(photo).catch((e: unknown) => {
+            throw e instanceof ClockfaceError ? new ClockfaceError(e.code, `${photo}: ${e.message}`) : e;
+          });
+          const analysis = await engine.analyze(image, { detector: options.detector, padding: 'auto', purpose: 'kiosk' });
           outcome = await core.processFrame(analysis);
           if (outcome.kind === 'punched' || outcome.kind === 'already') break;
         }

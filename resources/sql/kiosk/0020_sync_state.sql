@@ -12,6 +12,7 @@ CREATE TABLE index_pending (
 --   kiosk_id            central kiosks.id
 --   roster_watermark    xid8 of central's change feed, decimal text; absent until the first snapshot
 --   roster_model_id     the face model the cached templates come from; another model means a new snapshot
+--   served_sites        JSON array of the site codes the roster was synced for; another set means a new snapshot
 --   index_rebuild       '1' while the vector index must be rebuilt from the templates table
 --   last_sync_at        ISO time of the last successful roster sync
 --   last_punch_cursor   ISO time: central punches received after it are still to be fetched
