@@ -6,14 +6,20 @@ const log = createLogger('kiosk.follower');
 export const ROSTER_CHANNEL = 'clockface_roster';
 
 export interface RosterFollowerOptions {
-  /** One sync; errors are logged and retried at the next trigger. */
-  sync: () => Promise<unknown>;
+  /**
+   * One sync; errors are logged and retried at the next trigger. Resolves whether the kiosk caught up: `false`
+   * means "central still holds back changes behind an open transaction", and the follower looks again after
+   * `behindRetryMs`.
+   */
+  sync: () => Promise<boolean>;
   /** A connection to LISTEN on: the primary (NOTIFY is not replicated to read replicas). */
   listen: () => Promise<pg.Client>;
   /** Poll interval: the fallback when notifications do not arrive (poolers, the embedded central). */
   pollMs: number;
   /** Wait before reconnecting a lost listener. */
   retryMs?: number;
+  /** Wait before syncing again when a sync could not catch up. Default 1 s. */
+  behindRetryMs?: number;
 }
 
 /**
@@ -29,6 +35,7 @@ export class RosterFollower {
   private listener: pg.Client | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private behindTimer: NodeJS.Timeout | null = null;
   private idle: Promise<void> = Promise.resolve();
   private syncs = 0;
 
@@ -64,7 +71,7 @@ export class RosterFollower {
     do {
       this.again = false;
       try {
-        await this.options.sync();
+        if ((await this.options.sync()) === false) this.retryBehind();
       } catch (e) {
         log.warn('roster sync failed; will retry', { error: (e as Error).message });
       }
@@ -102,6 +109,16 @@ export class RosterFollower {
     }
   }
 
+  /** A notification says "something committed", but the feed may not hand it out yet: look again shortly. */
+  private retryBehind(): void {
+    if (this.stopped || this.behindTimer) return;
+    this.behindTimer = setTimeout(() => {
+      this.behindTimer = null;
+      this.trigger();
+    }, this.options.behindRetryMs ?? 1_000);
+    this.behindTimer.unref();
+  }
+
   private scheduleReconnect(): void {
     if (this.stopped || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
@@ -116,6 +133,7 @@ export class RosterFollower {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.behindTimer) clearTimeout(this.behindTimer);
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => undefined);

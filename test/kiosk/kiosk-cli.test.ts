@@ -5,7 +5,7 @@ import type pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
-import { bbtPhoto, BBT_DIR } from '../support/faces.js';
+import { bbtPhoto, BBT_DIR, type PEOPLE } from '../support/faces.js';
 import { addSite } from '../support/roster-fixtures.js';
 import { runCli } from '../support/run-cli.js';
 import { sqliteEngines } from '../support/vector-engines.js';
@@ -17,6 +17,7 @@ import { sqliteEngines } from '../support/vector-engines.js';
  * Runs on each central and each SQLite vector engine.
  */
 const ENGINES = sqliteEngines();
+type Person = (typeof PEOPLE)[number];
 
 describe.each(centralFactories())('kiosk commands on $label', (factory) => {
   let central: TestCentral;
@@ -25,7 +26,7 @@ describe.each(centralFactories())('kiosk commands on $label', (factory) => {
   const cli = (args: string[]) => runCli(args, { CLOCKFACE_DATABASE_URL: central.url }, 180_000);
   const kioskDir = (engine: string) => join(work, `kiosk-${engine}`);
   /** Two consecutive camera frames of one person (the policy wants 2 agreeing frames of 3). */
-  const frames = (person: string) => [bbtPhoto(person, 3), bbtPhoto(person, 4)];
+  const frames = (person: Person) => [bbtPhoto(person, 3), bbtPhoto(person, 4)];
 
   beforeAll(async () => {
     central = await startMigrated(factory);
@@ -50,8 +51,8 @@ describe.each(centralFactories())('kiosk commands on $label', (factory) => {
    * Each engine's kiosk stands at the same site, and a kiosk knows central's last punches: so each engine gets its
    * own people here (the same person at the second door a minute later would rightly be "already clocked in").
    */
-  const firstPerson = (engine: string) => (ENGINES.indexOf(engine as (typeof ENGINES)[number]) === 0 ? 'amy' : 'sheldon');
-  const laterPerson = (engine: string) => (ENGINES.indexOf(engine as (typeof ENGINES)[number]) === 0 ? 'penny' : 'raj');
+  const firstPerson = (engine: string): Person => (ENGINES.indexOf(engine as (typeof ENGINES)[number]) === 0 ? 'amy' : 'sheldon');
+  const laterPerson = (engine: string): Person => (ENGINES.indexOf(engine as (typeof ENGINES)[number]) === 0 ? 'penny' : 'raj');
 
   it.each(ENGINES)('%s: kiosk add → init → punch: IN, uploaded at once; a repeat within a minute is "already"', async (engine) => {
     const person = firstPerson(engine);

@@ -195,11 +195,12 @@ export function addKioskDeviceCommands(kiosk: Command): void {
 async function followUntilSignal(core: KioskCore): Promise<void> {
   const follower = new RosterFollower({
     sync: async () => {
-      const r = await core.syncRoster();
+      const r = await core.syncRoster(2_000);
       if (r.changesRead > 0 || r.kind === 'snapshot') {
         console.log(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
       }
       await core.upload();
+      return r.caughtUp;
     },
     listen: () => core.connectPrimary(),
     pollMs: core.settings.pollSeconds * 1000,
