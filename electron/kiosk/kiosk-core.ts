@@ -20,7 +20,8 @@ import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery
 import type { KioskDatabase } from './kiosk-db.js';
 import { getMeta } from './kiosk-meta.js';
 import { DATABASE_FILE, readKioskSettings, type KioskSettings } from './kiosk-settings.js';
-import { lastPunchOf, recordPunch, type StoredPunch } from './punch-store.js';
+import { PunchJournal, JOURNAL_DIR } from './punch-journal.js';
+import { lastPunchOf, recordPunch, type NewPunch, type StoredPunch } from './punch-store.js';
 import { RosterSync, type SyncResult } from './roster-sync.js';
 import { Uploader, type UploadStatus } from './uploader.js';
 import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
@@ -85,6 +86,7 @@ export class KioskCore {
     readonly settings: KioskSettings & { kioskId: number },
     readonly db: KioskDatabase,
     readonly index: VectorIndex,
+    private readonly journal: PunchJournal,
     readonly recovery: KioskDbRecovery | null,
     private readonly options: KioskCoreOptions,
   ) {
@@ -103,10 +105,12 @@ export class KioskCore {
     if (settings.kioskId === undefined) {
       throw new Error(`${dir}: settings have no kioskId; run \`clockface kiosk init\` again`);
     }
-    const { db, recovery } = openKioskDbRecovering(join(dir, DATABASE_FILE));
+    const journal = new PunchJournal(join(dir, JOURNAL_DIR));
+    journal.prune();
+    const { db, recovery } = openKioskDbRecovering(join(dir, DATABASE_FILE), journal);
     try {
       const index = openVectorIndex(db, options.engine ?? settings.engine);
-      const core = new KioskCore(dir, { ...settings, kioskId: settings.kioskId }, db, index, recovery, options);
+      const core = new KioskCore(dir, { ...settings, kioskId: settings.kioskId }, db, index, journal, recovery, options);
       // An index of another engine, or one a crash left half-done, catches up here from the canonical table.
       if (index.count() !== core.sync.counts().templates && getMeta(db, 'index_rebuild') === null) {
         core.requestIndexRebuild();
@@ -210,7 +214,7 @@ export class KioskCore {
     const at = this.now();
     const decision = decidePunch(lastPunchOf(this.db, vote.employeeId), at, this.policy);
     if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: decision.at };
-    const punch = recordPunch(this.db, {
+    const punch = this.recordPunch({
       employeeId: vote.employeeId,
       direction: decision.direction,
       method: 'face',
@@ -219,6 +223,18 @@ export class KioskCore {
     });
     log.info('punch recorded', { direction: punch.direction, source });
     return { kind: 'punched', punch, employee, source };
+  }
+
+  /** The punch into SQLite (punch + outbox, one transaction), then into the journal; both before the UI confirms. */
+  recordPunch(punch: NewPunch): StoredPunch {
+    const stored = recordPunch(this.db, punch);
+    try {
+      this.journal.append(stored);
+    } catch (e) {
+      // The punch is safe in SQLite; only the second copy is missing. Loud, but not a reason to refuse the punch.
+      log.error('punch journal write failed', { error: (e as Error).message });
+    }
+    return stored;
   }
 
   /** Forget the frames seen so far (the face left the camera). */

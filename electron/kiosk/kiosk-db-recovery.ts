@@ -2,6 +2,7 @@ import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createLogger } from '../../shared/logger.js';
 import { openKioskDb, type KioskDatabase } from './kiosk-db.js';
+import type { PunchJournal } from './punch-journal.js';
 
 const log = createLogger('kiosk.db');
 
@@ -11,6 +12,8 @@ export interface KioskDbRecovery {
   reason: string;
   /** Punches read back from the damaged file; all of them are queued for upload again (uploads are idempotent). */
   punchesSalvaged: number;
+  /** Further punches found only in the punch journal (the damaged file had lost them), also queued. */
+  punchesFromJournal: number;
 }
 
 export interface OpenedKioskDb {
@@ -31,7 +34,7 @@ function isCorruption(e: unknown): boolean {
  *
  * The check is SQLite's quick_check (page structure, not index contents): it is cheap enough for every start.
  */
-export function openKioskDbRecovering(path: string): OpenedKioskDb {
+export function openKioskDbRecovering(path: string, journal?: PunchJournal): OpenedKioskDb {
   let reason: string;
   try {
     const db = openKioskDb(path);
@@ -49,8 +52,23 @@ export function openKioskDbRecovering(path: string): OpenedKioskDb {
   }
   log.error('kiosk database damaged; moved aside and rebuilding', { reason, corruptCopy });
   const db = openKioskDb(path);
-  const punchesSalvaged = salvagePunches(corruptCopy, db);
-  return { db, recovery: { corruptCopy, reason, punchesSalvaged } };
+  const punchesSalvaged = copyPunches(db, readPunches(corruptCopy));
+  const punchesFromJournal = journal
+    ? copyPunches(
+        db,
+        journal.readAll().map((j) => ({
+          id: j.id,
+          employee_id: j.employeeId,
+          direction: j.direction,
+          punched_at: j.at,
+          method: j.method,
+          match_distance: j.matchDistance,
+          liveness: j.liveness,
+        })),
+      )
+    : 0;
+  log.error('kiosk database rebuilt', { punchesSalvaged, punchesFromJournal });
+  return { db, recovery: { corruptCopy, reason, punchesSalvaged, punchesFromJournal } };
 }
 
 interface PunchRow {
@@ -63,8 +81,8 @@ interface PunchRow {
   liveness: string;
 }
 
-/** Copies every readable punch row; a read that fails part-way keeps the rows read before it. */
-function salvagePunches(from: string, into: KioskDatabase): number {
+/** Every punch row that can still be read; a read that fails part-way keeps the rows read before it. */
+function readPunches(from: string): PunchRow[] {
   const rows: PunchRow[] = [];
   let source: Database.Database | null = null;
   try {
@@ -75,6 +93,11 @@ function salvagePunches(from: string, into: KioskDatabase): number {
   } finally {
     source?.close();
   }
+  return rows;
+}
+
+/** Inserts the punches not already present and queues them for upload; returns how many were new. */
+function copyPunches(into: KioskDatabase, rows: readonly PunchRow[]): number {
   const insertPunch = into.prepare(
     `INSERT OR IGNORE INTO punches (id, employee_id, direction, punched_at, method, match_distance, liveness)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -84,7 +107,7 @@ function salvagePunches(from: string, into: KioskDatabase): number {
   into.transaction(() => {
     for (const r of rows) {
       try {
-        insertPunch.run(r.id, r.employee_id, r.direction, r.punched_at, r.method, r.match_distance, r.liveness);
+        if (insertPunch.run(r.id, r.employee_id, r.direction, r.punched_at, r.method, r.match_distance, r.liveness).changes === 0) continue;
         queue.run(r.id, r.punched_at);
         copied++;
       } catch (e) {

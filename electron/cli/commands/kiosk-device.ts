@@ -38,7 +38,8 @@ async function withKiosk<T>(options: DirOptions & { engine?: string }, body: (co
   if (core.recovery) {
     console.error(
       `warning: the kiosk database was damaged (${core.recovery.reason}); moved to ${core.recovery.corruptCopy}. ` +
-        `${core.recovery.punchesSalvaged} punches recovered and queued for upload; the roster is rebuilt at the next sync.`,
+        `${core.recovery.punchesSalvaged} punches read back from it and ${core.recovery.punchesFromJournal} more from the ` +
+        'punch journal, all queued for upload; the roster is rebuilt at the next sync.',
     );
   }
   try {

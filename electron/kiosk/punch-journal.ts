@@ -1,0 +1,92 @@
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { createLogger } from '../../shared/logger.js';
+import type { StoredPunch } from './punch-store.js';
+
+const log = createLogger('kiosk.journal');
+
+/**
+ * A second, append-only copy of every punch, beside the kiosk database: one JSON line per punch, flushed to disk
+ * before the screen confirms. SQLite is the record the kiosk works from; the journal exists for the day that
+ * record is damaged beyond reading (a destroyed header, a dying SD card), when it is how the punches are
+ * recovered. One file per month; files older than {@link KEEP_MONTHS} months are removed.
+ *
+ * It holds employee ids and times, nothing biometric (no descriptor, no photo).
+ */
+export const JOURNAL_DIR = 'journal';
+const KEEP_MONTHS = 3;
+const FILE = /^punches-(\d{4})-(\d{2})\.jsonl$/;
+
+const lineSchema = z.object({
+  id: z.uuid(),
+  employeeId: z.number().int(),
+  direction: z.enum(['in', 'out']),
+  at: z.iso.datetime(),
+  method: z.enum(['face', 'pin']),
+  matchDistance: z.number().nullable(),
+  liveness: z.enum(['passed', 'failed', 'not_checked']),
+});
+export type JournalEntry = z.infer<typeof lineSchema>;
+
+function monthFile(at: Date): string {
+  return `punches-${at.toISOString().slice(0, 7)}.jsonl`;
+}
+
+export class PunchJournal {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Appends and fsyncs. Throws on a full or failing disk: the caller decides (the punch is already in SQLite). */
+  append(punch: StoredPunch): void {
+    const entry: JournalEntry = {
+      id: punch.id,
+      employeeId: punch.employeeId,
+      direction: punch.direction,
+      at: punch.at.toISOString(),
+      method: punch.method,
+      matchDistance: punch.matchDistance,
+      liveness: punch.liveness,
+    };
+    const path = join(this.dir, monthFile(new Date()));
+    appendFileSync(path, `${JSON.stringify(entry)}\n`);
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Every readable entry of every kept month; a torn last line (power cut mid-append) is skipped. */
+  readAll(): JournalEntry[] {
+    const entries: JournalEntry[] = [];
+    for (const file of readdirSync(this.dir).filter((f) => FILE.test(f)).sort()) {
+      const lines = readFileSync(join(this.dir, file), 'utf8').split('\n');
+      for (const [i, line] of lines.entries()) {
+        if (line.trim() === '') continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          log.warn('unreadable journal line skipped', { file, line: i + 1 });
+          continue;
+        }
+        const parsed = lineSchema.safeParse(value);
+        if (parsed.success) entries.push(parsed.data);
+        else log.warn('invalid journal line skipped', { file, line: i + 1 });
+      }
+    }
+    return entries;
+  }
+
+  /** Removes month files older than the kept window (their punches reached central long ago, or never will). */
+  prune(now: Date = new Date()): void {
+    const cutoff = now.getUTCFullYear() * 12 + now.getUTCMonth() - KEEP_MONTHS;
+    for (const file of readdirSync(this.dir)) {
+      const m = FILE.exec(file);
+      if (m && Number(m[1]) * 12 + Number(m[2]) - 1 < cutoff) rmSync(join(this.dir, file));
+    }
+  }
+}
