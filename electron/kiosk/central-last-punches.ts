@@ -37,7 +37,19 @@ export async function syncCentralLastPunches(db: KioskDatabase, client: pg.Clien
   return changed;
 }
 
-/** Tells central this kiosk is alive and which version it runs (the only columns a kiosk may change). */
-export async function sendHeartbeat(client: pg.ClientBase, kioskId: number, appVersion: string): Promise<void> {
-  await client.query('UPDATE kiosks SET last_seen_at = now(), app_version = $2 WHERE id = $1', [kioskId, appVersion]);
+/**
+ * Tells central this kiosk is alive and which version it runs (the only columns a kiosk may change), and returns
+ * the kiosk clock's offset from central's (ms, positive = kiosk ahead), measured at the middle of the round trip.
+ * Punches carry the kiosk clock (punched_at) and central's (received_at); this offset is what the screen shows
+ * when the kiosk clock drifts.
+ */
+export async function sendHeartbeat(client: pg.ClientBase, kioskId: number, appVersion: string): Promise<number> {
+  const sent = Date.now();
+  const { rows } = await client.query<{ now: Date }>(
+    'UPDATE kiosks SET last_seen_at = now(), app_version = $2 WHERE id = $1 RETURNING clock_timestamp() AS now',
+    [kioskId, appVersion],
+  );
+  const received = Date.now();
+  const server = rows[0]?.now.getTime() ?? (sent + received) / 2;
+  return Math.round((sent + received) / 2 - server);
 }

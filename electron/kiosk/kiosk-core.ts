@@ -60,6 +60,8 @@ export interface KioskStatus {
   pendingPunches: number;
   oldestPendingAt: string | null;
   upload: UploadStatus;
+  /** Kiosk clock minus central clock at the last heartbeat (ms); null until one succeeded. */
+  clockOffsetMs: number | null;
   recovery: KioskDbRecovery | null;
 }
 
@@ -78,6 +80,8 @@ export class KioskCore {
   private readonly voter: FrameVoter;
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
+  /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
+  private clockOffsetMs: number | null = null;
   /** Employees the central fallback named; used only until the next sync brings their templates. */
   private readonly centralNames = new Map<number, EmployeeSummary>();
 
@@ -174,14 +178,18 @@ export class KioskCore {
   /** Uploads pending punches and says the kiosk is alive. Never throws: failures are in the upload status. */
   async upload(): Promise<number> {
     const stored = await this.uploader.drain(() => this.connectPrimary());
-    if (this.uploader.getStatus().online) {
-      const client = await this.connectPrimary().catch(() => null);
-      if (client) {
-        await sendHeartbeat(client, this.settings.kioskId, this.options.appVersion ?? '0.1.0').catch((e: unknown) =>
-          log.warn('heartbeat failed', { error: (e as Error).message }),
-        );
-        await client.end().catch(() => undefined);
-      }
+    const pending = this.uploader.getStatus().pending;
+    if (pending > 0 && !this.uploader.getStatus().online) return stored; // the drain just failed: no second try now
+    let client: pg.Client | null = null;
+    try {
+      client = await this.connectPrimary();
+      this.clockOffsetMs = await sendHeartbeat(client, this.settings.kioskId, this.options.appVersion ?? '0.1.0');
+      this.uploader.noteContact(true);
+    } catch (e) {
+      this.uploader.noteContact(false, (e as Error).message);
+      log.warn('heartbeat failed', { error: (e as Error).message });
+    } finally {
+      await client?.end().catch(() => undefined);
     }
     return stored;
   }
@@ -307,6 +315,7 @@ export class KioskCore {
       pendingPunches: upload.pending,
       oldestPendingAt: oldest.t,
       upload,
+      clockOffsetMs: this.clockOffsetMs,
       recovery: this.recovery,
     };
   }

@@ -52,6 +52,12 @@ export class Uploader {
     return { ...this.status, pending: pendingCount(this.db) };
   }
 
+  /** Records the outcome of another contact with central (a heartbeat), so that `online` reflects the latest. */
+  noteContact(online: boolean, error: string | null = null): void {
+    this.status.online = online;
+    if (error !== null) this.status.lastError = error;
+  }
+
   private now(): Date {
     return this.options.now?.() ?? new Date();
   }

@@ -198,3 +198,60 @@ describe.each(centralFactories())('RosterFollower on $label', (factory) => {
     await waitFor(`template ${id} in the kiosk cache`, () => cached(id));
   });
 });
+
+// A stand-in for a read replica: the same server through a URL whose sessions are read-only, so that any write on
+// the roster connection would fail. (A real streaming replica is exercised by the fault tests.)
+describe.each(serverFactories())('roster URL apart from the punch URL on $label', (factory) => {
+  let central: TestCentral;
+  let admin: pg.Client;
+  const dir = mkdtempSync(join(tmpdir(), 'clockface-replica-'));
+
+  beforeAll(async () => {
+    central = await startMigrated(factory);
+    admin = await central.connect();
+    await addSite(admin, 'hq');
+    const id = await addEmployee(admin, 'R-1', 'hq');
+    await addTemplate(admin, id, randomDescriptor(seededRandom(21)));
+  });
+  afterAll(async () => {
+    await admin.end();
+    await central.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('syncs the roster over the read-only URL, writes punches and heartbeats to the primary, measures the clock offset', async () => {
+    const kiosk = await registerKiosk(admin, central.url, { name: 'door-r', site: 'hq' });
+    const rosterUrl = new URL(kiosk.settings.url);
+    rosterUrl.searchParams.set('options', '-c default_transaction_read_only=on');
+    writeKioskSettings(dir, {
+      ...kiosk.settings,
+      kioskId: kiosk.id,
+      rosterUrl: rosterUrl.toString(),
+      engine: 'sqlite-vec',
+      centralFallback: true,
+      pollSeconds: 30,
+      uploadBatchSize: 500,
+      policy: {},
+    });
+    const core = KioskCore.open(dir);
+    try {
+      const synced = await core.syncRoster(10_000);
+      expect(synced).toMatchObject({ kind: 'snapshot', employees: 1, templates: 1 });
+      // The roster connection really is read-only: a write there fails.
+      const roster = await core.connectRoster();
+      await expect(roster.query('UPDATE kiosks SET app_version = $1 WHERE id = $2', ['x', kiosk.id])).rejects.toThrow(/read-only/);
+      await roster.end();
+      const employeeId = (await admin.query<{ id: number }>("SELECT id::int AS id FROM employees WHERE employee_no = 'R-1'")).rows[0]!.id;
+      core.recordPunch({ employeeId, direction: 'in', method: 'pin', matchDistance: null, at: new Date() });
+      expect(await core.upload()).toBe(1);
+      const status = core.status();
+      expect(status.upload).toMatchObject({ online: true, pending: 0 });
+      // Same machine, same clock: the offset is the round trip's uncertainty, far below a second.
+      expect(Math.abs(status.clockOffsetMs ?? Number.NaN)).toBeLessThan(1_000);
+      const seen = await admin.query<{ last_seen_at: Date | null }>('SELECT last_seen_at FROM kiosks WHERE id = $1', [kiosk.id]);
+      expect(seen.rows[0]?.last_seen_at).toBeInstanceOf(Date);
+    } finally {
+      core.close();
+    }
+  });
+});
