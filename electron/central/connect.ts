@@ -41,11 +41,15 @@ export function explainConnectError(e: unknown, target: CentralTarget): unknown 
 }
 
 /** Opens one client connection to central, with errors that say which URL failed and why. */
-export async function connectCentral(target: CentralTarget, options?: { applicationName?: string }): Promise<pg.Client> {
+export async function connectCentral(
+  target: CentralTarget,
+  options?: { applicationName?: string; timeoutMs?: number; statementTimeoutMs?: number },
+): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: target.url,
     application_name: options?.applicationName ?? 'clockface',
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options?.timeoutMs ?? 10_000,
+    ...(options?.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle connection the server drops (restart, revoked kiosk) emits 'error'; unheard, it would kill the
   // process. The next query on the client fails and its caller decides what to do.

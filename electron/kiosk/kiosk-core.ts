@@ -28,6 +28,10 @@ import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vect
 
 const log = createLogger('kiosk.core');
 
+/** How long a frame may wait for central's fallback search, and how long to leave central alone after it failed. */
+const FALLBACK_TIMEOUT_MS = 1_500;
+const FALLBACK_PAUSE_MS = 30_000;
+
 /** Templates fetched per frame: enough to see the best and the runner-up employee even with many templates each. */
 const NEIGHBOURS = 20;
 
@@ -80,6 +84,7 @@ export class KioskCore {
   private readonly voter: FrameVoter;
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
+  private fallbackPausedUntil = 0;
   /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
   private clockOffsetMs: number | null = null;
   /** Employees the central fallback named; used only until the next sync brings their templates. */
@@ -263,11 +268,18 @@ export class KioskCore {
     return judgeFrame(named, this.policy);
   }
 
-  /** Central's hnsw index, for the sites this kiosk serves; null when central cannot be reached. */
+  /**
+   * Central's hnsw index, for the sites this kiosk serves; null when central cannot be reached. A person waits at
+   * the screen meanwhile, so the attempt is short, and after a failure central is not asked again for a while.
+   */
   private async judgeCentrally(descriptor: Float32Array): Promise<FrameVerdict | null> {
+    if (Date.now() < this.fallbackPausedUntil) return null;
     let client: pg.Client | null = null;
     try {
-      client = await this.connectRoster();
+      client = await connectCentral(
+        { url: this.settings.rosterUrl ?? this.settings.url, embeddedDefault: false },
+        { applicationName: `clockface-kiosk:${this.settings.kioskName}:search`, timeoutMs: FALLBACK_TIMEOUT_MS, statementTimeoutMs: FALLBACK_TIMEOUT_MS },
+      );
       const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; distance: number }>(
         `SELECT e.id::int AS employee_id, e.employee_no, e.full_name, (t.embedding <-> $1::vector)::float8 AS distance
          FROM face_templates t JOIN employees e ON e.id = t.employee_id
@@ -279,6 +291,7 @@ export class KioskCore {
       for (const r of rows) this.centralNames.set(r.employee_id, { id: r.employee_id, employeeNo: r.employee_no, fullName: r.full_name });
       return judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);
     } catch (e) {
+      this.fallbackPausedUntil = Date.now() + FALLBACK_PAUSE_MS;
       log.info('central fallback search unavailable', { error: (e as Error).message });
       return null;
     } finally {

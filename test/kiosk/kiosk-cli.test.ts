@@ -106,6 +106,23 @@ describe.each(centralFactories())('kiosk commands on $label', (factory) => {
     }
   });
 
+  it('someone enrolled after the last sync: unknown offline, recognised through central when online', async () => {
+    const [engine] = ENGINES;
+    await admin.query("INSERT INTO employees (employee_no, full_name, site) VALUES ('HOWARD-1', 'howard Example', 'hq')");
+    const enrolled = await cli(['enroll', 'HOWARD-1', bbtPhoto('howard', 1), bbtPhoto('howard', 2)]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    const offline = await cli(['kiosk', 'punch', '--kiosk-dir', kioskDir(engine!), ...frames('howard'), '--offline', '--json']);
+    expect(offline.code, offline.stderr).toBe(1);
+    expect(JSON.parse(offline.stdout).outcome.kind).toBe('not-recognised');
+    const online = await cli(['kiosk', 'punch', '--kiosk-dir', kioskDir(engine!), ...frames('howard'), '--json']);
+    expect(online.code, online.stderr).toBe(0);
+    expect(JSON.parse(online.stdout).outcome).toMatchObject({
+      kind: 'punched',
+      source: 'central',
+      employee: { employeeNo: 'HOWARD-1', fullName: 'howard Example' },
+    });
+  });
+
   it('bad input: a folder that is not a kiosk, settings that are not settings, a photo with no face', async () => {
     const empty = await cli(['kiosk', 'status', '--kiosk-dir', join(work, 'nothing-here')]);
     expect(empty.code).toBe(1);

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromVectorSend } from '../../electron/kiosk/vector-bytes.js';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { getMeta } from '../../electron/kiosk/kiosk-meta.js';
+import { DATABASE_FILE } from '../../electron/kiosk/kiosk-settings.js';
 import { blobToDescriptor } from '../../electron/kiosk/roster-sync.js';
 import type { VectorEngineName } from '../../electron/kiosk/vector-index/index.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
@@ -27,6 +29,11 @@ import { sqliteEngines } from '../support/vector-engines.js';
  * after four big transactions (templates removed and added, employees deactivated, renamed, given a PIN, 1,000
  * new employees with templates, employees moved away and moved in). From A a sync is incremental; from an empty
  * folder it is a first snapshot.
+ *
+ * Kill points: seeded, uniform over 1.1 × the usual time from the process's first connection to central until it
+ * exits (a TCP relay between kiosk and central notes the connection). Measured from the spawn instead, they mostly
+ * fell into the start-up (about a second of tsx and module loading, varying by hundreds of milliseconds on a busy
+ * two-core machine), which is longer than the sync itself; runs then all ended the same way.
  */
 
 const FACTORY = centralFactories().at(-1)!; // the real server when configured, else the embedded central
@@ -62,6 +69,18 @@ function makeState(name: RosterState['name'], lines: string[], employees: number
     templates,
   };
 }
+
+/**
+ * `perEmployee` templates with random vectors for every employee (alias e) matching `where`; $1 is the model.
+ * The vector's subquery mentions the outer row, so it runs once per row: a new vector each time.
+ */
+function insertTemplatesSql(where: string, perEmployee: number): string {
+  return `INSERT INTO face_templates (employee_id, model_id, embedding, source)
+    SELECT e.id, $1, (SELECT array_agg(random() * 0.4 - 0.2) FROM generate_series(1, 128) WHERE e.id > 0 AND k > 0)::vector(128), 'import'
+    FROM employees e CROSS JOIN generate_series(1, ${perEmployee}) k WHERE ${where}`;
+}
+
+const distinctVectors = (state: RosterState): number => new Set([...state.templates.values()].map((b) => b.toString('base64'))).size;
 
 const EMPTY: RosterState = makeState('empty', [], 0, new Map());
 
@@ -181,6 +200,35 @@ function inspect(dir: string, engine: VectorEngineName, allowed: RosterState[], 
   }
 }
 
+/**
+ * What a killed process left for the next open to finish: queued index work, a flagged rebuild, or an index whose
+ * row count disagrees with the template table. Read before KioskCore.open, on a plain connection (as the next
+ * process would open it after a crash); never creates the database file.
+ */
+function indexWorkLeft(dir: string): string | null {
+  const file = join(dir, DATABASE_FILE);
+  if (!existsSync(file)) return null;
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    const has = (table: string): boolean => db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(table) !== undefined;
+    if (!has('index_pending')) return null;
+    const pending = (db.prepare('SELECT count(*) AS n FROM index_pending').get() as { n: number }).n;
+    const rebuild = db.prepare("SELECT value FROM kiosk_meta WHERE key = 'index_rebuild'").get() !== undefined;
+    const templates = (db.prepare('SELECT count(*) AS n FROM templates').get() as { n: number }).n;
+    const indexed = has('vector_index_meta')
+      ? (db.prepare('SELECT sum(row_count) AS n FROM vector_index_meta').get() as { n: number | null }).n ?? 0
+      : 0;
+    const left = [
+      pending > 0 ? `${pending} queued` : '',
+      rebuild ? 'rebuild flagged' : '',
+      indexed !== templates ? `index ${indexed} rows vs ${templates} templates` : '',
+    ].filter(Boolean);
+    return left.length > 0 ? left.join(', ') : null;
+  } finally {
+    db.close();
+  }
+}
+
 describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.label}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'clockface-sync-crash-'));
   let central: TestCentral;
@@ -201,7 +249,7 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
     central = await startMigrated(FACTORY);
     const admin = await central.connect();
     try {
-      // Roster A, set-based. The subquery that mentions the outer row is evaluated per row: a new vector each time.
+      // Roster A, set-based.
       await admin.query(`INSERT INTO sites (code, name) VALUES ('${SITE}', 'Head office'), ('${OTHER_SITE}', 'Plant')`);
       await admin.query(
         `INSERT INTO employees (employee_no, full_name, site)
@@ -209,18 +257,11 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
          UNION ALL SELECT 'P' || lpad(g::text, 4, '0'), 'Employee P' || g, '${OTHER_SITE}' FROM generate_series(1, 200) g`,
       );
       await admin.query('SELECT setseed(0.2026)');
-      const addTemplates = (where: string, perEmployee: number): Promise<pg.QueryResult> =>
-        admin.query(
-          `INSERT INTO face_templates (employee_id, model_id, embedding, source)
-           SELECT e.id, $1, (SELECT array_agg(random() * 0.4 - 0.2) FROM generate_series(1, 128) d WHERE d > k - e.id * 0 - k)::vector(128),
-                  'import'
-           FROM employees e CROSS JOIN generate_series(1, ${perEmployee}) k WHERE ${where}`,
-          [FACE_MODEL_ID],
-        );
-      await addTemplates('true', 2);
+      await admin.query(insertTemplatesSql('true', 2), [FACE_MODEL_ID]);
       rosterA = await centralState(admin, 'A');
       expect(rosterA.employees).toBe(2000);
       expect(rosterA.templates.size).toBe(4000);
+      expect(distinctVectors(rosterA)).toBe(4000); // a vector per row, not one for all
     } finally {
       await admin.end();
     }
@@ -264,18 +305,12 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
         );
         await client.query(`DELETE FROM face_templates t USING employees e WHERE e.id = t.employee_id AND ${inRange(151, 200)}`);
         await client.query('SELECT setseed(0.7)');
-        await client.query(
-          `INSERT INTO face_templates (employee_id, model_id, embedding, source)
-           SELECT e.id, $1, (SELECT array_agg(random() * 0.4 - 0.2) FROM generate_series(1, 128) d WHERE d > e.id * 0)::vector(128), 'enrol'
-           FROM employees e WHERE ${inRange(201, 300)}`,
-          [FACE_MODEL_ID],
-        );
+        await client.query(insertTemplatesSql(inRange(201, 300), 1), [FACE_MODEL_ID]);
       });
       await tx(async () => {
-        const e = 'employees e';
-        await client.query(`UPDATE ${e} SET active = false WHERE ${inRange(301, 500)}`);
-        await client.query(`UPDATE ${e} SET full_name = full_name || ' (renamed)' WHERE ${inRange(501, 600)}`);
-        await client.query(`UPDATE ${e} SET pin_hash = 'scrypt$test$' || e.id WHERE ${inRange(601, 650)}`);
+        await client.query(`UPDATE employees e SET active = false WHERE ${inRange(301, 500)}`);
+        await client.query(`UPDATE employees e SET full_name = full_name || ' (renamed)' WHERE ${inRange(501, 600)}`);
+        await client.query(`UPDATE employees e SET pin_hash = 'scrypt$test$' || e.id WHERE ${inRange(601, 650)}`);
       });
       await tx(async () => {
         await client.query(
@@ -283,13 +318,7 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
            SELECT 'N' || lpad(g::text, 4, '0'), 'Employee N' || g, '${SITE}' FROM generate_series(1, 1000) g`,
         );
         await client.query('SELECT setseed(0.9)');
-        await client.query(
-          `INSERT INTO face_templates (employee_id, model_id, embedding, source)
-           SELECT e.id, $1, (SELECT array_agg(random() * 0.4 - 0.2) FROM generate_series(1, 128) d WHERE d > k - e.id * 0 - k)::vector(128),
-                  'import'
-           FROM employees e CROSS JOIN generate_series(1, 2) k WHERE e.employee_no LIKE 'N%'`,
-          [FACE_MODEL_ID],
-        );
+        await client.query(insertTemplatesSql("e.employee_no LIKE 'N%'", 2), [FACE_MODEL_ID]);
       });
       await tx(async () => {
         await client.query(`UPDATE employees e SET site = '${OTHER_SITE}' WHERE ${inRange(651, 800)}`);
@@ -302,6 +331,7 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
     // B differs from A in every way listed above; the two share most of their rows.
     expect(rosterB.employees).toBe(2000 - 200 - 150 + 100 + 1000);
     expect(rosterB.templates.size).toBe(4000 - 150 - 100 + 100 - 400 - 300 + 200 + 2000);
+    expect(distinctVectors(rosterB)).toBe(rosterB.templates.size);
     console.log(
       `[sync-crash] ${FACTORY.label}: roster A ${rosterA.employees} employees / ${rosterA.templates.size} templates; ` +
         `roster B ${rosterB.employees} / ${rosterB.templates.size}`,
@@ -317,10 +347,14 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
   describe.each(ENGINES)('on %s', (engine) => {
     const random = seededRandom(engine === 'sqlite-vss' ? 20260302 : 20260303);
     /**
-     * Milliseconds from the kiosk's first connection to central to its exit, for an uninterrupted incremental sync
-     * A → B and a first snapshot of B: the window the kill points are spread over.
+     * Milliseconds from the kiosk's first connection to central to its exit, of uninterrupted incremental syncs A → B
+     * and first snapshots of B: the window the kill points are spread over is their median. Runs that finish before
+     * their kill add to them, so that a first estimate made while the machine was busier is corrected as we go.
      */
-    const window = { incremental: 0, snapshot: 0 };
+    const syncWork = { incremental: [] as number[], snapshot: [] as number[] };
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    /** Kill points of incremental runs that were killed and left roster A. */
+    const killsThatLeftA: number[] = [];
 
     /** `kiosk sync` on `dir`; SIGKILL `killAfterMs` after it connected to central (never, when null). */
     async function sync(dir: string, killAfterMs: number | null): Promise<ChildEnd & { startupMs: number | null; workMs: number | null }> {
@@ -337,8 +371,7 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
 
     it('the folder made by `kiosk init` holds roster A; an uninterrupted sync takes it to B, as does a first snapshot', async () => {
       expect(inspect(copyOf(templateA.get(engine)!), engine, [rosterA], [rosterB], random)).toBe('A');
-      // Each window is the median of three runs: one alone (the first especially) can be far off the usual.
-      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      // Three runs of each: one alone (the first especially) can be far off the usual.
       const startup: number[] = [];
       const incremental: number[] = [];
       const snapshot: number[] = [];
@@ -361,8 +394,8 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
         rmSync(incrementalDir, { recursive: true, force: true });
         rmSync(snapshotDir, { recursive: true, force: true });
       }
-      window.incremental = median(incremental);
-      window.snapshot = median(snapshot);
+      syncWork.incremental.push(...incremental);
+      syncWork.snapshot.push(...snapshot);
       const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(', ');
       console.log(
         `[sync-crash ${engine}] uninterrupted runs, ms: start-up until central is contacted ${ms(startup)}; ` +
@@ -373,25 +406,31 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
     it(`SIGKILL at ${RUNS} random points during a large sync leaves the roster the old or the new complete version`, async () => {
       const outcomes = { incremental: { old: 0, new: 0 }, snapshot: { old: 0, new: 0 } };
       let finishedBeforeKill = 0;
+      let indexWorkLeftBehind = 0;
       for (let run = 0; run < RUNS; run++) {
         const snapshot = run % SNAPSHOT_EVERY === SNAPSHOT_EVERY - 1;
         const kind = snapshot ? 'snapshot' : 'incremental';
         // Spread over the whole sync after start-up, and a little past its usual end.
-        const delay = Math.round(random() * window[kind] * 1.1);
+        const delay = Math.round(random() * median(syncWork[kind]) * 1.1);
         const dir = copyOf((snapshot ? templateFresh : templateA).get(engine)!);
         const end = await sync(dir, delay);
         const killed = end.signal === 'SIGKILL';
         if (!killed) {
           expect(end.code, end.stderr).toBe(0);
           finishedBeforeKill++;
+          syncWork[kind].push(end.workMs!);
         }
+        const left = indexWorkLeft(dir);
+        if (left !== null) indexWorkLeftBehind++;
         const old = snapshot ? EMPTY : rosterA;
         const held = inspect(dir, engine, [old, rosterB], [rosterA, rosterB], random);
         outcomes[kind][held === 'B' ? 'new' : 'old']++;
+        if (killed && held === 'A') killsThatLeftA.push(delay);
         console.log(
           `[sync-crash ${engine}] run ${String(run + 1).padStart(2)} ${kind.padEnd(11)} kill ${String(delay).padStart(4)} ms after ` +
             `contacting central (start-up ${Math.round(end.startupMs ?? -1)} ms): ` +
-            `${killed ? 'killed' : `had finished (after ${Math.round(end.workMs ?? -1)} ms)`}, kiosk holds ${held === 'B' ? 'B (new)' : `${held} (old)`}`,
+            `${killed ? 'killed' : `had finished (after ${Math.round(end.workMs ?? -1)} ms)`}, kiosk holds ${held === 'B' ? 'B (new)' : `${held} (old)`}` +
+            (left === null ? '' : `; index work left for the next open: ${left}`),
         );
         rmSync(dir, { recursive: true, force: true });
       }
@@ -400,7 +439,7 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
       console.log(
         `[sync-crash ${engine}] ${RUNS} runs: old ${old} (incremental ${outcomes.incremental.old}, snapshot ${outcomes.snapshot.old}), ` +
           `new ${fresh} (incremental ${outcomes.incremental.new}, snapshot ${outcomes.snapshot.new}); ` +
-          `${finishedBeforeKill} finished before their kill`,
+          `${finishedBeforeKill} finished before their kill; ${indexWorkLeftBehind} left index work for the next open`,
       );
       // Otherwise the kill points did not straddle the commit, and the runs proved less than they claim.
       expect(old, 'no run was killed before the sync committed').toBeGreaterThan(0);
@@ -409,12 +448,16 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
 
     it('a normal sync after a killed one reaches B', async () => {
       const dir = copyOf(templateA.get(engine)!);
-      const killed = await sync(dir, Math.round(window.incremental / 2));
+      // A kill point that left roster A above, so that the next sync most likely has all the work still to do.
+      const killed = await sync(dir, killsThatLeftA.length > 0 ? Math.min(...killsThatLeftA) : Math.round(median(syncWork.incremental) / 4));
       // Straight to the CLI: the next sync itself must cope with whatever the killed one left.
       const again = await runCli(['kiosk', 'sync', '--kiosk-dir', dir]);
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toContain(`${rosterB.employees} employees, ${rosterB.templates.size} templates`);
-      console.log(`[sync-crash ${engine}] killed ${killed.signal === 'SIGKILL' ? 'mid-sync' : 'too late (it had finished)'}; the next sync: ${again.stdout.split('\n')[0] ?? ''}`);
+      console.log(
+        `[sync-crash ${engine}] ${killed.signal === 'SIGKILL' ? 'killed mid-sync' : 'the kill came too late (it had finished)'}; ` +
+          `the next sync: ${again.stdout.split('\n')[0] ?? ''}`,
+      );
       expect(inspect(dir, engine, [rosterB], [rosterA], random)).toBe('B');
     }, 60_000);
   });
