@@ -1,5 +1,13 @@
 /**
- * Renderer entry (browser code only). The clock-in screen is built by a later issue; this file keeps the renderer's
- * TypeScript configuration honest from the first commit.
+ * The kiosk screen's entry point (browser code only: Electron's sandboxed renderer, or Chromium in browser mode).
  */
-export const RENDERER_ROOM = 'renderer';
+import { KioskApp } from './kiosk/app.js';
+import { connectBridge } from './kiosk/bridge.js';
+import { strings } from './kiosk/i18n.js';
+
+const root = document.getElementById('app');
+if (root) {
+  const t = strings();
+  document.documentElement.lang = navigator.language.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
+  void new KioskApp(root, connectBridge(), t).start();
+}

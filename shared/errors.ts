@@ -26,7 +26,13 @@ export type ErrorCode =
   | 'KIOSK_DB_INVALID'
   | 'KIOSK_NOT_INITIALISED'
   | 'KIOSK_SETTINGS_INVALID'
-  | 'KIOSK_REFUSED';
+  | 'KIOSK_REFUSED'
+  | 'BRIDGE_INVALID'
+  | 'ADMIN_LOCKED'
+  | 'ADMIN_PIN_WRONG'
+  | 'CENTRAL_REQUIRED'
+  | 'DUPLICATE_FACE'
+  | 'INTERNAL';
 
 /** An expected failure with a stable code and a message fit to show an operator (never personal data). */
 export class ClockfaceError extends Error {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type pg from 'pg';
+import { ClockfaceError } from '../../shared/errors.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import type { AnalyzeResult } from '../../shared/face/engine.js';
 import type { QualityIssue } from '../../shared/face/quality.js';
@@ -80,8 +81,8 @@ export interface KioskCoreOptions {
  * main process and the `clockface kiosk` commands both drive this.
  */
 export class KioskCore {
-  readonly policy: MatchPolicyConfig;
-  private readonly voter: FrameVoter;
+  private currentPolicy: MatchPolicyConfig;
+  private voter: FrameVoter;
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
   private fallbackPausedUntil = 0;
@@ -99,8 +100,8 @@ export class KioskCore {
     readonly recovery: KioskDbRecovery | null,
     private readonly options: KioskCoreOptions,
   ) {
-    this.policy = { ...DEFAULT_MATCH_POLICY, ...settings.policy };
-    this.voter = new FrameVoter(this.policy);
+    this.currentPolicy = { ...DEFAULT_MATCH_POLICY, ...settings.policy };
+    this.voter = new FrameVoter(this.currentPolicy);
     this.sync = new RosterSync(db, index, { kioskId: settings.kioskId });
     this.uploader = new Uploader(db, {
       kioskId: settings.kioskId,
@@ -130,6 +131,16 @@ export class KioskCore {
       db.close();
       throw e;
     }
+  }
+
+  get policy(): MatchPolicyConfig {
+    return this.currentPolicy;
+  }
+
+  /** Changes the policy (admin settings); the frames seen so far are forgotten. The caller persists the settings. */
+  updatePolicy(change: Partial<MatchPolicyConfig>): void {
+    this.currentPolicy = { ...this.currentPolicy, ...change };
+    this.voter = new FrameVoter(this.currentPolicy);
   }
 
   private requestIndexRebuild(): void {
@@ -199,17 +210,28 @@ export class KioskCore {
     return stored;
   }
 
-  /** One frame through the policy; a confirmed recognition records a punch (or says "already") at once. */
-  async processFrame(analysis: AnalyzeResult): Promise<FrameOutcome> {
-    if (!analysis.ok) {
-      this.voter.push({ kind: 'no-face' });
-      return { kind: 'no-face', issues: analysis.issues };
+  /** One analysed frame (Node face engine) through the policy; see {@link processDescriptor}. */
+  processFrame(analysis: AnalyzeResult): Promise<FrameOutcome> {
+    if (!analysis.ok) return this.processDescriptor(null, analysis.issues);
+    if (analysis.face.descriptor.modelId !== FACE_MODEL_ID) {
+      throw new ClockfaceError('MODEL_MISMATCH', `frame made by ${analysis.face.descriptor.modelId}, the kiosk uses ${FACE_MODEL_ID}`);
     }
-    const descriptor = analysis.face.descriptor;
-    let verdict = this.judgeLocally(descriptor.values);
+    return this.processDescriptor(analysis.face.descriptor.values, []);
+  }
+
+  /**
+   * One frame's descriptor (null: no usable face, `issues` says why) through the policy; a confirmed recognition
+   * records a punch (or says "already") at once.
+   */
+  async processDescriptor(descriptor: Float32Array | null, issues: QualityIssue[]): Promise<FrameOutcome> {
+    if (descriptor === null) {
+      this.voter.push({ kind: 'no-face' });
+      return { kind: 'no-face', issues };
+    }
+    let verdict = this.judgeLocally(descriptor);
     let source: 'cache' | 'central' = 'cache';
     if (verdict.kind === 'unknown' && this.settings.centralFallback) {
-      const central = await this.judgeCentrally(descriptor.values);
+      const central = await this.judgeCentrally(descriptor);
       if (central?.kind === 'candidate') {
         verdict = central;
         source = 'central';

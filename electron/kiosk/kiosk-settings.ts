@@ -42,6 +42,8 @@ export const kioskSettingsSchema = z.object({
   centralFallback: z.boolean().default(true),
   /** Seconds between polls of the change feed; notifications make changes arrive sooner. */
   pollSeconds: z.number().positive().max(3600).default(30),
+  /** scrypt hash of the admin PIN that opens admin mode and leaves the kiosk; set on first run. */
+  adminPinHash: z.string().startsWith('scrypt$').optional(),
   /** Punches per upload statement. */
   uploadBatchSize: z.number().int().min(1).max(10_000).default(500),
   policy: policySchema.default({}),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ClockfaceError } from '../../shared/errors.js';
 import type pg from 'pg';
 import type { FaceEngine } from '../../shared/face/engine.js';
 import { createLogger } from '../../shared/logger.js';
@@ -115,7 +116,14 @@ async function applyRow(
  * nothing. With dryRun, everything is checked and then rolled back.
  */
 export async function importRoster(client: pg.ClientBase, file: string, options: ImportOptions): Promise<ImportSummary> {
-  const { rows, errors } = parseRoster(readFileSync(file), {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+    throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`);
+  }
+  const { rows, errors } = parseRoster(bytes, {
     file,
     ...(options.photosDir !== undefined ? { photosDir: options.photosDir } : {}),
   });

@@ -18,7 +18,8 @@ describe('kiosk database', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
     expect(tables.map((t) => (t as { name: string }).name)).toEqual([
-      'central_last_punches', 'clockface_migrations', 'employees', 'kiosk_meta', 'outbox', 'punches', 'templates',
+      'central_last_punches', 'clockface_migrations', 'employees', 'index_pending', 'kiosk_meta', 'outbox',
+      'pin_attempts', 'punches', 'templates',
     ]);
     expect(migrateKioskDb(db, files)).toEqual([]);
     db.close();

@@ -156,6 +156,9 @@ describe.each(centralFactories())('roster import on $label', (factory) => {
       expect(result.code, name).toBe(1);
       expect(result.stderr, name).toMatch(message);
     }
+    const missing = await cli(['roster', 'import', join(root, 'no-such-roster.csv')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: cannot read .*no-such-roster\.csv: no such file\n$/);
   });
 
   it('--dry-run checks and enrols everything, writes nothing; without --json it shows progress and a summary', async () => {

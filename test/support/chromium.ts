@@ -33,7 +33,7 @@ export function chromiumPart(): SystemPart {
  * Headless Chromium through playwright-core (which brings no browser of its own). The flags work as root in a
  * container: no sandbox, no GPU (WebGL then runs on SwiftShader), and nothing that reaches the network.
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
@@ -45,6 +45,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
 }

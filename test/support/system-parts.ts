@@ -1,4 +1,5 @@
 import { chromiumPart } from './chromium.js';
+import { ffmpegPart } from './fake-camera.js';
 
 /**
  * System parts that some tests need and that a plain `npm ci` does not bring (a real PostgreSQL with pgvector,
@@ -25,5 +26,5 @@ export function realPostgresPart(): SystemPart {
 }
 
 export function systemParts(): SystemPart[] {
-  return [realPostgresPart(), chromiumPart()];
+  return [realPostgresPart(), chromiumPart(), ffmpegPart()];
 }

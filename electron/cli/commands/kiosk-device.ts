@@ -8,6 +8,9 @@ import { KioskCore, type FrameOutcome } from '../../kiosk/kiosk-core.js';
 import { initKioskDir } from '../../kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../kiosk/kiosk-settings.js';
 import { RosterFollower } from '../../kiosk/roster-follower.js';
+import { KioskService } from '../../kiosk/kiosk-service.js';
+import { startBrowserHost } from '../../kiosk/serve/browser-host.js';
+import { parsePort } from '../parse.js';
 
 interface DirOptions {
   kioskDir: string;
@@ -155,6 +158,17 @@ export function addKioskDeviceCommands(kiosk: Command): void {
     });
 
   kiosk
+    .command('serve')
+    .description('browser mode: the kiosk screen and its bridge over HTTP, for Chromium in kiosk mode or a tablet')
+    .addOption(kioskDirOption())
+    .addOption(engineOption())
+    .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').default(5180).argParser(parsePort))
+    .option('--host <host>', 'address to bind (anything but loopback exposes the kiosk to the network)', '127.0.0.1')
+    .action(async (options: DirOptions & { engine?: string; port: number; host: string }) => {
+      await withKiosk(options, (core) => serveUntilSignal(core, options.port, options.host));
+    });
+
+  kiosk
     .command('punch')
     .description('run photos as consecutive camera frames through the kiosk: face engine, cache, policy, punch, upload')
     .addOption(kioskDirOption())
@@ -190,6 +204,21 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         if (outcome.kind !== 'punched' && outcome.kind !== 'already') process.exitCode = 1;
       });
     });
+}
+
+/** `kiosk serve`: browser mode until SIGINT/SIGTERM. */
+async function serveUntilSignal(core: KioskCore, port: number, host: string): Promise<void> {
+  const service = new KioskService(core);
+  service.start();
+  const browserHost = await startBrowserHost(service, { port, host });
+  console.log(`kiosk ${core.settings.kioskName} in browser mode: open ${browserHost.url}`);
+  console.log('(the address holds the kiosk\'s bridge token: open it on this machine only; Ctrl-C to stop)');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await browserHost.close();
+  await service.stop();
 }
 
 /** `kiosk sync --watch`: follows central until SIGINT/SIGTERM; uploads after every sync. */

@@ -1,0 +1,355 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { ClockfaceError, isClockfaceError, type Result } from '../../shared/errors.js';
+import { FACE_MODEL_ID } from '../../shared/face-model.js';
+import { decidePunch } from '../../shared/kiosk/match-policy.js';
+import {
+  fail,
+  parseRequest,
+  type EmployeeView,
+  type FrameOutcomeView,
+  type KioskApi,
+  type KioskChannel,
+  type KioskRequest,
+  type KioskResponses,
+  type KioskStatusView,
+  type PinOutcomeView,
+} from '../../shared/kiosk/contract.js';
+import { createLogger } from '../../shared/logger.js';
+import { toVectorLiteral } from '../central/vector-literal.js';
+import { hashPin, verifyPin } from '../security/pin-hash.js';
+import type { FrameOutcome, KioskCore } from './kiosk-core.js';
+import { writeKioskSettings } from './kiosk-settings.js';
+import { lastPunchOf } from './punch-store.js';
+import { ADMIN_SUBJECT, DEFAULT_PIN_GUARD, PinGuard, type PinGuardOptions } from './pin-guard.js';
+import { RosterFollower } from './roster-follower.js';
+
+const log = createLogger('kiosk.service');
+
+/** Admin mode ends by itself after this long without a request. */
+const ADMIN_SESSION_MS = 10 * 60_000;
+
+export interface KioskServiceOptions {
+  pinGuard?: PinGuardOptions;
+  /** Follow central in the background (sync on NOTIFY and timer, upload after punches). Off in unit tests. */
+  follow?: boolean;
+  now?: () => Date;
+}
+
+/**
+ * The kiosk core behind the bridge contract: what Electron's main process registers as IPC handlers and what the
+ * browser-mode host serves over HTTP. Every request is validated by {@link parseRequest} first; every answer is a
+ * Result; nothing personal or biometric is logged.
+ */
+export class KioskService {
+  private readonly pins: PinGuard;
+  private readonly adminSessions = new Map<string, number>();
+  private readonly listeners = new Set<(status: KioskStatusView) => void>();
+  private follower: RosterFollower | null = null;
+  private uploading: Promise<void> | null = null;
+
+  constructor(
+    private readonly core: KioskCore,
+    private readonly options: KioskServiceOptions = {},
+  ) {
+    this.pins = new PinGuard(core.db, { ...DEFAULT_PIN_GUARD, ...options.pinGuard, ...(options.now ? { now: options.now } : {}) });
+  }
+
+  start(): void {
+    if (this.options.follow === false || this.follower) return;
+    this.follower = new RosterFollower({
+      sync: async () => {
+        const r = await this.core.syncRoster(2_000);
+        await this.core.upload();
+        this.emitStatus();
+        return r.caughtUp;
+      },
+      listen: () => this.core.connectPrimary(),
+      pollMs: this.core.settings.pollSeconds * 1000,
+    });
+    this.follower.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.follower?.stop();
+    this.follower = null;
+    await this.uploading;
+  }
+
+  /** Status pushes (offline badge, punches waiting). Returns the unsubscribe function. */
+  onStatus(listener: (status: KioskStatusView) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emitStatus(): void {
+    if (this.listeners.size === 0) return;
+    const status = this.status();
+    for (const l of this.listeners) l(status);
+  }
+
+  /** The one entry point of both bridges: unknown channels, malformed requests and failures become error Results. */
+  async handle(channel: string, request: unknown): Promise<Result<unknown>> {
+    const parsed = parseRequest(channel, request);
+    if (!parsed.ok) {
+      log.warn('bridge request refused', { reason: parsed.error.message });
+      return parsed;
+    }
+    try {
+      return await this.dispatch(parsed.value.channel, parsed.value.request);
+    } catch (e) {
+      if (isClockfaceError(e)) return fail(e.code, e.message);
+      log.error('bridge request failed', { channel: parsed.value.channel, error: (e as Error).message });
+      return fail('INTERNAL', 'the kiosk could not do that; see its log');
+    }
+  }
+
+  /** The typed surface, for in-process callers (tests, Electron main). Each call goes through {@link handle}. */
+  api(): KioskApi {
+    const call =
+      <C extends KioskChannel>(channel: C) =>
+      (request: KioskRequest<C>) =>
+        this.handle(channel, request) as Promise<Result<KioskResponses[C]>>;
+    return {
+      submitFrame: call('submitFrame'),
+      resetFrames: call('resetFrames'),
+      punchWithPin: call('punchWithPin'),
+      getStatus: call('getStatus'),
+      unlockAdmin: call('unlockAdmin'),
+      setAdminPin: call('setAdminPin'),
+      lockAdmin: call('lockAdmin'),
+      enrolEmployee: call('enrolEmployee'),
+      syncNow: call('syncNow'),
+      updateSettings: call('updateSettings'),
+    };
+  }
+
+  private async dispatch(channel: KioskChannel, request: unknown): Promise<Result<unknown>> {
+    const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+    switch (channel) {
+      case 'submitFrame':
+        return ok(await this.submitFrame(request as KioskRequest<'submitFrame'>));
+      case 'resetFrames':
+        this.core.resetFrames();
+        return ok(null);
+      case 'punchWithPin':
+        return ok(await this.punchWithPin(request as KioskRequest<'punchWithPin'>));
+      case 'getStatus':
+        return ok(this.status());
+      case 'unlockAdmin':
+        return this.unlockAdmin((request as KioskRequest<'unlockAdmin'>).pin);
+      case 'setAdminPin':
+        return this.setAdminPin((request as KioskRequest<'setAdminPin'>).pin);
+      case 'lockAdmin':
+        this.adminSessions.delete((request as KioskRequest<'lockAdmin'>).adminToken);
+        return ok(null);
+      case 'enrolEmployee':
+        return this.enrol(request as KioskRequest<'enrolEmployee'>);
+      case 'syncNow':
+        return this.syncNow((request as KioskRequest<'syncNow'>).adminToken);
+      case 'updateSettings':
+        return this.updateSettings(request as KioskRequest<'updateSettings'>);
+    }
+  }
+
+  private async submitFrame(frame: KioskRequest<'submitFrame'>): Promise<FrameOutcomeView> {
+    if (frame.modelId !== FACE_MODEL_ID) {
+      throw new ClockfaceError('MODEL_MISMATCH', `the screen runs face model ${frame.modelId}; this kiosk matches ${FACE_MODEL_ID}`);
+    }
+    const outcome = await this.core.processDescriptor(frame.descriptor ? Float32Array.from(frame.descriptor) : null, frame.issues);
+    if (outcome.kind === 'punched') this.uploadSoon();
+    return this.view(outcome);
+  }
+
+  private view(outcome: FrameOutcome): FrameOutcomeView {
+    switch (outcome.kind) {
+      case 'no-face':
+        return { kind: 'no-face', issues: outcome.issues };
+      case 'not-recognised':
+        return { kind: 'not-recognised' };
+      case 'ambiguous':
+        return { kind: 'ambiguous' };
+      case 'pending':
+        return { kind: 'pending', agreeing: outcome.agreeing, needed: outcome.needed };
+      case 'punched':
+        return {
+          kind: 'punched',
+          employee: { employeeNo: outcome.employee.employeeNo, fullName: outcome.employee.fullName },
+          direction: outcome.punch.direction,
+          at: outcome.punch.at.toISOString(),
+          queued: true,
+        };
+      case 'already':
+        return {
+          kind: 'already',
+          employee: { employeeNo: outcome.employee.employeeNo, fullName: outcome.employee.fullName },
+          direction: outcome.direction,
+          at: outcome.at.toISOString(),
+        };
+    }
+  }
+
+  /** Uploads in the background right after a punch; the screen has already confirmed it. */
+  private uploadSoon(): void {
+    if (this.uploading) return;
+    this.uploading = (async () => {
+      try {
+        await this.core.upload();
+      } finally {
+        this.uploading = null;
+        this.emitStatus();
+      }
+    })();
+  }
+
+  private async punchWithPin(request: KioskRequest<'punchWithPin'>): Promise<PinOutcomeView> {
+    const row = this.core.db
+      .prepare('SELECT id, employee_no, full_name, pin_hash FROM employees WHERE employee_no = ?')
+      .get(request.employeeNo) as { id: number; employee_no: string; full_name: string; pin_hash: string | null } | undefined;
+    // An unknown number or one without a PIN is "wrong" like a wrong PIN, and counts the same: the screen must not
+    // tell a stranger which employee numbers exist.
+    const check = await this.pins.check(request.employeeNo, async () =>
+      row?.pin_hash ? verifyPin(request.pin, row.pin_hash) : (await verifyPin(request.pin, DUMMY_HASH), false),
+    );
+    if (check.kind === 'locked') return { kind: 'locked', until: check.until.toISOString() };
+    if (check.kind === 'wrong' || !row) return { kind: 'wrong', attemptsLeft: check.kind === 'wrong' ? check.attemptsLeft : 0 };
+    const employee: EmployeeView = { employeeNo: row.employee_no, fullName: row.full_name };
+    const now = this.options.now?.() ?? new Date();
+    const decision = decidePunch(lastPunchOf(this.core.db, row.id), now, this.core.policy);
+    if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: decision.at.toISOString() };
+    const punch = this.core.recordPunch({ employeeId: row.id, direction: decision.direction, method: 'pin', matchDistance: null, at: now });
+    this.uploadSoon();
+    return { kind: 'punched', employee, direction: punch.direction, at: punch.at.toISOString(), queued: true };
+  }
+
+  private async unlockAdmin(pin: string): Promise<Result<{ adminToken: string }>> {
+    const stored = this.core.settings.adminPinHash;
+    if (!stored) return fail('ADMIN_PIN_WRONG', 'no admin PIN is set yet: set one first');
+    const check = await this.pins.check(ADMIN_SUBJECT, () => verifyPin(pin, stored));
+    if (check.kind === 'locked') return fail('ADMIN_LOCKED', `admin mode is locked until ${check.until.toISOString()}`);
+    if (check.kind === 'wrong') return fail('ADMIN_PIN_WRONG', `wrong admin PIN (${check.attemptsLeft} tries left)`);
+    return { ok: true, value: { adminToken: this.openAdminSession() } };
+  }
+
+  private async setAdminPin(pin: string): Promise<Result<{ adminToken: string }>> {
+    if (this.core.settings.adminPinHash) return fail('ADMIN_PIN_WRONG', 'an admin PIN is already set');
+    this.core.settings.adminPinHash = await hashPin(pin);
+    writeKioskSettings(this.core.dir, this.core.settings);
+    log.info('admin PIN set');
+    return { ok: true, value: { adminToken: this.openAdminSession() } };
+  }
+
+  private openAdminSession(): string {
+    const token = randomBytes(24).toString('base64url');
+    this.adminSessions.set(token, Date.now() + ADMIN_SESSION_MS);
+    return token;
+  }
+
+  /** Checks an admin token and extends its session. */
+  private admin(token: string): Result<null> {
+    const expires = this.adminSessions.get(token);
+    if (expires === undefined || expires < Date.now()) {
+      this.adminSessions.delete(token);
+      return fail('ADMIN_LOCKED', 'admin mode has ended; enter the admin PIN again');
+    }
+    this.adminSessions.set(token, Date.now() + ADMIN_SESSION_MS);
+    return { ok: true, value: null };
+  }
+
+  private async enrol(request: KioskRequest<'enrolEmployee'>): Promise<Result<KioskResponses['enrolEmployee']>> {
+    const allowed = this.admin(request.adminToken);
+    if (!allowed.ok) return allowed;
+    let client: pg.Client;
+    try {
+      client = await this.core.connectPrimary();
+    } catch {
+      return fail('CENTRAL_REQUIRED', 'enrolment needs the central database, and it cannot be reached now');
+    }
+    try {
+      const { rows } = await client.query<{
+        employee_no: string;
+        full_name: string;
+        templates_added: number;
+        duplicate_employee_no: string | null;
+        duplicate_full_name: string | null;
+      }>(
+        `SELECT employee_no, full_name, templates_added, duplicate_employee_no, duplicate_full_name
+         FROM kiosk_enrol($1, $2, $3, $4, $5::vector[], $6)`,
+        [
+          this.core.settings.kioskId,
+          request.employeeNo,
+          request.fullName,
+          FACE_MODEL_ID,
+          request.descriptors.map((d) => toVectorLiteral(d)),
+          this.core.policy.threshold,
+        ],
+      );
+      const r = rows[0];
+      if (!r) return fail('INTERNAL', 'central returned nothing');
+      const duplicateOf = r.duplicate_employee_no ? { employeeNo: r.duplicate_employee_no, fullName: r.duplicate_full_name ?? '' } : null;
+      if (!duplicateOf) await this.core.syncRoster(5_000).catch(() => undefined); // recognisable here at once
+      this.emitStatus();
+      return {
+        ok: true,
+        value: { employee: { employeeNo: r.employee_no, fullName: r.full_name }, templatesAdded: r.templates_added, duplicateOf },
+      };
+    } catch (e) {
+      const message = (e as Error).message;
+      if (/does not serve|give a full name/.test(message)) return fail('INVALID_ARGUMENT', message);
+      throw e;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async syncNow(token: string): Promise<Result<KioskResponses['syncNow']>> {
+    const allowed = this.admin(token);
+    if (!allowed.ok) return allowed;
+    let result;
+    try {
+      result = await this.core.syncRoster(5_000);
+    } catch (e) {
+      return fail('CENTRAL_UNREACHABLE', `sync failed: ${(e as Error).message}`);
+    }
+    const uploaded = await this.core.upload();
+    this.emitStatus();
+    return { ok: true, value: { kind: result.kind, employees: result.employees, templates: result.templates, uploaded } };
+  }
+
+  private async updateSettings(request: KioskRequest<'updateSettings'>): Promise<Result<KioskStatusView>> {
+    const allowed = this.admin(request.adminToken);
+    if (!allowed.ok) return allowed;
+    const change = {
+      ...(request.mode ? { mode: request.mode } : {}),
+      ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
+    };
+    this.core.updatePolicy(change);
+    this.core.settings.policy = { ...this.core.settings.policy, ...change };
+    writeKioskSettings(this.core.dir, this.core.settings);
+    return { ok: true, value: this.status() };
+  }
+
+  status(): KioskStatusView {
+    const s = this.core.status();
+    return {
+      kioskName: s.kioskName,
+      site: s.site,
+      online: s.upload.online,
+      pendingPunches: s.pendingPunches,
+      employees: s.employees,
+      templates: s.templates,
+      engine: s.engine,
+      modelId: s.modelId,
+      lastSyncAt: s.lastSyncAt,
+      lastError: s.upload.lastError,
+      mode: this.core.policy.mode,
+      threshold: this.core.policy.threshold,
+      needsAdminPin: !this.core.settings.adminPinHash,
+      nobodyEnrolled: s.templates === 0,
+      clockOffsetMs: s.clockOffsetMs,
+    };
+  }
+}
+
+/** Checked against when the employee number is unknown, so that the answer takes as long as a real check. */
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

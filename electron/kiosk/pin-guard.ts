@@ -1,0 +1,72 @@
+import type { KioskDatabase } from './kiosk-db.js';
+
+export const ADMIN_SUBJECT = '*admin*';
+
+export interface PinGuardOptions {
+  /** Wrong PINs in a row before the lock. */
+  maxFailures: number;
+  /** How long the lock lasts. */
+  lockMinutes: number;
+  now?: () => Date;
+}
+
+export const DEFAULT_PIN_GUARD: PinGuardOptions = { maxFailures: 5, lockMinutes: 5 };
+
+export type PinCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'locked'; until: Date };
+
+/**
+ * Lock-out after wrong PINs, per subject (an employee number, or the admin PIN), kept in the kiosk database so
+ * that a restart does not reset it. A 4-digit PIN has 10,000 values: at 5 tries per 5 minutes, guessing one at the
+ * screen takes about a week of standing there. The count is per subject, not per person at the screen: someone
+ * can lock a colleague out of the PIN fallback for a few minutes, which is the lesser harm.
+ */
+export class PinGuard {
+  constructor(
+    private readonly db: KioskDatabase,
+    private readonly options: PinGuardOptions = DEFAULT_PIN_GUARD,
+  ) {}
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  lockedUntil(subject: string): Date | null {
+    const row = this.db.prepare('SELECT locked_until FROM pin_attempts WHERE subject = ?').get(subject) as
+      | { locked_until: string | null }
+      | undefined;
+    if (!row?.locked_until) return null;
+    const until = new Date(row.locked_until);
+    return until > this.now() ? until : null;
+  }
+
+  /** Runs `verify` unless the subject is locked; records the outcome. */
+  async check(subject: string, verify: () => Promise<boolean>): Promise<PinCheck> {
+    const locked = this.lockedUntil(subject);
+    if (locked) return { kind: 'locked', until: locked };
+    if (await verify()) {
+      this.db.prepare('DELETE FROM pin_attempts WHERE subject = ?').run(subject);
+      return { kind: 'ok' };
+    }
+    const row = this.db.prepare('SELECT failures, locked_until FROM pin_attempts WHERE subject = ?').get(subject) as
+      | { failures: number; locked_until: string | null }
+      | undefined;
+    // A lock that has run out starts a fresh count.
+    const failures = (row && !row.locked_until ? row.failures : 0) + 1;
+    if (failures >= this.options.maxFailures) {
+      const until = new Date(this.now().getTime() + this.options.lockMinutes * 60_000);
+      this.upsert(subject, failures, until.toISOString());
+      return { kind: 'locked', until };
+    }
+    this.upsert(subject, failures, null);
+    return { kind: 'wrong', attemptsLeft: this.options.maxFailures - failures };
+  }
+
+  private upsert(subject: string, failures: number, lockedUntil: string | null): void {
+    this.db
+      .prepare(
+        `INSERT INTO pin_attempts (subject, failures, locked_until) VALUES (?, ?, ?)
+         ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
+      )
+      .run(subject, failures, lockedUntil);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Result } from '../../shared/errors.js';
+import {
+  KIOSK_CHANNELS,
+  type KioskApi,
+  type KioskChannel,
+  type KioskRequest,
+  type KioskResponses,
+  type KioskStatusView,
+} from '../../shared/kiosk/contract.js';
+
+/** The bridge as the screen sees it: the contract plus the status stream. */
+export interface KioskBridge {
+  api: KioskApi;
+  onStatus(listener: (status: KioskStatusView) => void): void;
+}
+
+/** What the Electron preload puts on `window.clockface` (see electron/preload). */
+export interface PreloadBridge extends KioskApi {
+  onStatus(listener: (status: KioskStatusView) => void): void;
+}
+
+declare global {
+  interface Window {
+    clockface?: PreloadBridge;
+  }
+}
+
+/**
+ * Electron: the preload's bridge. Browser mode: the same contract over HTTP to the host that served this page, with
+ * the kiosk's token from the address fragment (a fragment is never sent to a server, nor in a Referer).
+ */
+export function connectBridge(): KioskBridge {
+  const preload = window.clockface;
+  if (preload) return { api: preload, onStatus: (l) => preload.onStatus(l) };
+  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+  const call =
+    <C extends KioskChannel>(channel: C) =>
+    async (request: KioskRequest<C>): Promise<Result<KioskResponses[C]>> => {
+      try {
+        const response = await fetch(`/api/${channel}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Clockface-Token': token },
+          body: JSON.stringify(request),
+        });
+        return (await response.json()) as Result<KioskResponses[C]>;
+      } catch (e) {
+        return { ok: false, error: { code: 'INTERNAL', message: `the kiosk service did not answer (${(e as Error).message})` } };
+      }
+    };
+  const api = Object.fromEntries(KIOSK_CHANNELS.map((c) => [c, call(c)])) as unknown as KioskApi;
+  return {
+    api,
+    onStatus(listener) {
+      const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
+      source.addEventListener('status', (event) => listener(JSON.parse((event as MessageEvent<string>).data) as KioskStatusView));
+    },
+  };
+}
