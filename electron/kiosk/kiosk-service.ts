@@ -33,6 +33,8 @@ export interface KioskServiceOptions {
   pinGuard?: PinGuardOptions;
   /** Follow central in the background (sync on NOTIFY and timer, upload after punches). Off in unit tests. */
   follow?: boolean;
+  /** What `exitKiosk` does once the admin token checks out (Electron: quit). Absent: the request is refused. */
+  onExit?: () => void;
   now?: () => Date;
 }
 
@@ -120,6 +122,7 @@ export class KioskService {
       lockAdmin: call('lockAdmin'),
       enrolEmployee: call('enrolEmployee'),
       syncNow: call('syncNow'),
+      exitKiosk: call('exitKiosk'),
       updateSettings: call('updateSettings'),
     };
   }
@@ -149,6 +152,14 @@ export class KioskService {
         return this.syncNow((request as KioskRequest<'syncNow'>).adminToken);
       case 'updateSettings':
         return this.updateSettings(request as KioskRequest<'updateSettings'>);
+      case 'exitKiosk': {
+        const allowed = this.admin((request as KioskRequest<'exitKiosk'>).adminToken);
+        if (!allowed.ok) return allowed;
+        if (!this.options.onExit) return fail('INVALID_ARGUMENT', 'this kiosk runs in a browser: close the browser to leave');
+        log.info('kiosk exit requested from admin mode');
+        this.options.onExit();
+        return ok(null);
+      }
     }
   }
 

@@ -63,6 +63,8 @@ export const KIOSK_REQUESTS = {
     descriptors: z.array(descriptor).min(1).max(10),
   }),
   syncNow: z.object({ adminToken }),
+  /** Leaves the kiosk (Electron: quits the full-screen app). Only from admin mode. */
+  exitKiosk: z.object({ adminToken }),
   updateSettings: z.object({
     adminToken,
     mode: z.enum(['auto', 'in', 'out']).optional(),
@@ -142,6 +144,7 @@ export interface KioskResponses {
   lockAdmin: null;
   enrolEmployee: EnrolOutcomeView;
   syncNow: SyncSummaryView;
+  exitKiosk: null;
   updateSettings: KioskStatusView;
 }
 
