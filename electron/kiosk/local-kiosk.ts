@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { createLogger } from '../../shared/logger.js';
+import { clockfaceHome } from '../config/paths.js';
+import { registerKiosk } from '../central/kiosk-registry.js';
+import { initKioskDir } from './kiosk-init.js';
+import { parseKioskSettings, SETTINGS_FILE } from './kiosk-settings.js';
+
+const log = createLogger('kiosk.local');
+const require = createRequire(import.meta.url);
+
+/** The kiosk folder `npm start` uses on this machine. */
+export function localKioskDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['CLOCKFACE_KIOSK_DIR'] ?? join(clockfaceHome(env), 'kiosk');
+}
+
+/** The site a first-run kiosk is registered at when IT has not set anything up (one machine, a trial). */
+export const LOCAL_SITE = 'main';
+export const LOCAL_KIOSK_NAME = 'this-kiosk';
+
+/**
+ * `npm start` on a fresh machine: the kiosk folder exists, or this makes it, registering a kiosk named
+ * `this-kiosk` at site `main` (created with time zone UTC when missing) on the central it was given. A folder made
+ * before is used as it is. Returns the folder.
+ */
+export async function ensureLocalKiosk(admin: pg.ClientBase, adminUrl: string, dir: string = localKioskDir()): Promise<string> {
+  if (existsSync(join(dir, SETTINGS_FILE))) return dir;
+  await admin.query(
+    "INSERT INTO sites (code, name, time_zone) VALUES ($1, 'Main site', 'UTC') ON CONFLICT (code) DO NOTHING",
+    [LOCAL_SITE],
+  );
+  const existing = await admin.query('SELECT 1 FROM kiosks WHERE name = $1', [LOCAL_KIOSK_NAME]);
+  // A kiosk of that name but no folder here (a reinstall): register another rather than reuse a lost password.
+  const name = (existing.rowCount ?? 0) > 0 ? `${LOCAL_KIOSK_NAME}-${Date.now().toString(36)}` : LOCAL_KIOSK_NAME;
+  const { id, settings } = await registerKiosk(admin, adminUrl, { name, site: LOCAL_SITE });
+  await initKioskDir(dir, parseKioskSettings({ ...settings, kioskId: id }, 'the first-run kiosk'));
+  log.info('first run: kiosk registered', { name, site: LOCAL_SITE });
+  return dir;
+}
+
+/**
+ * The Electron binary, or null with the reason. The npm package only downloads it on first use, and on machines
+ * without internet it never can (../shared/NOTES.md): then the kiosk runs in browser mode instead.
+ */
+export function electronBinary(): { path: string } | { path: null; reason: string } {
+  try {
+    const path = require('electron') as unknown;
+    if (typeof path === 'string' && existsSync(path)) return { path };
+    return { path: null, reason: 'the electron package has no binary' };
+  } catch (e) {
+    return { path: null, reason: (e as Error).message.split('\n')[0] ?? 'not installed' };
+  }
+}
