@@ -21,6 +21,7 @@ import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery
 import type { KioskDatabase } from './kiosk-db.js';
 import { getMeta } from './kiosk-meta.js';
 import { DATABASE_FILE, readKioskSettings, type KioskSettings } from './kiosk-settings.js';
+import { LivenessChallenge, type TurnDirection } from '../../shared/kiosk/liveness.js';
 import { PunchJournal, JOURNAL_DIR } from './punch-journal.js';
 import { lastPunchOf, recordPunch, type NewPunch, type StoredPunch } from './punch-store.js';
 import { RosterSync, type SyncResult } from './roster-sync.js';
@@ -48,6 +49,8 @@ export type FrameOutcome =
   | { kind: 'ambiguous'; distance: number; runnerUpDistance: number }
   | { kind: 'pending'; agreeing: number; needed: number }
   | { kind: 'punched'; punch: StoredPunch; employee: EmployeeSummary; source: 'cache' | 'central' }
+  | { kind: 'turn-head'; direction: TurnDirection; employee: EmployeeSummary }
+  | { kind: 'turn-failed'; reason: 'timeout' | 'someone-else' }
   | { kind: 'already'; employee: EmployeeSummary; direction: 'in' | 'out'; at: Date };
 
 export interface KioskStatus {
@@ -73,6 +76,8 @@ export interface KioskStatus {
 export interface KioskCoreOptions {
   engine?: VectorEngineName | 'auto';
   now?: () => Date;
+  /** For the head-turn side; tests pass a fixed one. */
+  random?: () => number;
   appVersion?: string;
 }
 
@@ -86,6 +91,8 @@ export class KioskCore {
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
   private fallbackPausedUntil = 0;
+  /** The head-turn check in progress, and the punch it will make. */
+  private challenge: { check: LivenessChallenge; employeeId: number; direction: 'in' | 'out'; distance: number; source: 'cache' | 'central' } | null = null;
   /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
   private clockOffsetMs: number | null = null;
   /** Employees the central fallback named; used only until the next sync brings their templates. */
@@ -223,7 +230,8 @@ export class KioskCore {
    * One frame's descriptor (null: no usable face, `issues` says why) through the policy; a confirmed recognition
    * records a punch (or says "already") at once.
    */
-  async processDescriptor(descriptor: Float32Array | null, issues: QualityIssue[]): Promise<FrameOutcome> {
+  async processDescriptor(descriptor: Float32Array | null, issues: QualityIssue[], yaw: number | null = null): Promise<FrameOutcome> {
+    if (this.challenge) return this.continueChallenge(descriptor, yaw);
     if (descriptor === null) {
       this.voter.push({ kind: 'no-face' });
       return { kind: 'no-face', issues };
@@ -249,6 +257,11 @@ export class KioskCore {
     const at = this.now();
     const decision = decidePunch(lastPunchOf(this.db, vote.employeeId), at, this.policy);
     if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: decision.at };
+    if (this.settings.liveness === 'turn-head') {
+      const check = LivenessChallenge.start(vote.employeeId, at, this.options.random ?? Math.random);
+      this.challenge = { check, employeeId: vote.employeeId, direction: decision.direction, distance: vote.distance, source };
+      return { kind: 'turn-head', direction: check.direction, employee };
+    }
     const punch = this.recordPunch({
       employeeId: vote.employeeId,
       direction: decision.direction,
@@ -258,6 +271,33 @@ export class KioskCore {
     });
     log.info('punch recorded', { direction: punch.direction, source });
     return { kind: 'punched', punch, employee, source };
+  }
+
+  /** A frame during the head-turn check: the same person (or nobody recognisable) must turn as asked, in time. */
+  private continueChallenge(descriptor: Float32Array | null, yaw: number | null): FrameOutcome {
+    const challenge = this.challenge;
+    if (!challenge) throw new Error('no head-turn check in progress');
+    const verdict = descriptor ? this.judgeLocally(descriptor) : null;
+    const named = verdict?.kind === 'candidate' ? verdict.employeeId : null;
+    const state = challenge.check.onFrame({ employeeId: named, yaw }, this.now());
+    const employee = this.employee(challenge.employeeId);
+    if (state.kind === 'waiting') return { kind: 'turn-head', direction: state.direction, employee };
+    this.challenge = null;
+    this.voter.reset();
+    if (state.kind === 'failed') {
+      log.info('head-turn check failed', { reason: state.reason });
+      return { kind: 'turn-failed', reason: state.reason };
+    }
+    const punch = this.recordPunch({
+      employeeId: challenge.employeeId,
+      direction: challenge.direction,
+      method: 'face',
+      matchDistance: challenge.distance,
+      liveness: 'passed',
+      at: this.now(),
+    });
+    log.info('punch recorded', { direction: punch.direction, source: challenge.source, liveness: 'passed' });
+    return { kind: 'punched', punch, employee, source: challenge.source };
   }
 
   /** The punch into SQLite (punch + outbox, one transaction), then into the journal; both before the UI confirms. */
@@ -275,6 +315,7 @@ export class KioskCore {
   /** Forget the frames seen so far (the face left the camera). */
   resetFrames(): void {
     this.voter.reset();
+    this.challenge = null;
   }
 
   /** The cache's verdict on one descriptor. */

@@ -167,7 +167,7 @@ export class KioskService {
     if (frame.modelId !== FACE_MODEL_ID) {
       throw new ClockfaceError('MODEL_MISMATCH', `the screen runs face model ${frame.modelId}; this kiosk matches ${FACE_MODEL_ID}`);
     }
-    const outcome = await this.core.processDescriptor(frame.descriptor ? Float32Array.from(frame.descriptor) : null, frame.issues);
+    const outcome = await this.core.processDescriptor(frame.descriptor ? Float32Array.from(frame.descriptor) : null, frame.issues, frame.yaw);
     if (outcome.kind === 'punched') this.uploadSoon();
     return this.view(outcome);
   }
@@ -182,6 +182,10 @@ export class KioskService {
         return { kind: 'ambiguous' };
       case 'pending':
         return { kind: 'pending', agreeing: outcome.agreeing, needed: outcome.needed };
+      case 'turn-head':
+        return { kind: 'turn-head', direction: outcome.direction, employee: { employeeNo: outcome.employee.employeeNo, fullName: outcome.employee.fullName } };
+      case 'turn-failed':
+        return { kind: 'turn-failed' };
       case 'punched':
         return {
           kind: 'punched',

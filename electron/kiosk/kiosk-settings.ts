@@ -42,6 +42,8 @@ export const kioskSettingsSchema = z.object({
   centralFallback: z.boolean().default(true),
   /** Seconds between polls of the change feed; notifications make changes arrive sooner. */
   pollSeconds: z.number().positive().max(3600).default(30),
+  /** The optional active check: after recognition, turn the head to a side chosen at random before the punch. */
+  liveness: z.enum(['off', 'turn-head']).default('off'),
   /** scrypt hash of the admin PIN that opens admin mode and leaves the kiosk; set on first run. */
   adminPinHash: z.string().startsWith('scrypt$').optional(),
   /** Punches per upload statement. */
@@ -82,8 +84,9 @@ export function readKioskSettings(dir: string): KioskSettings {
 }
 
 /** Written to a temporary file and renamed, so a crash never leaves half a settings file. */
-export function writeKioskSettings(dir: string, settings: KioskSettings): void {
+export function writeKioskSettings(dir: string, input: KioskSettingsInput): void {
   const path = join(dir, SETTINGS_FILE);
+  const settings = parseKioskSettings(input, path); // defaults filled in, and nothing invalid is ever written
   const temp = `${path}.tmp`;
   writeFileSync(temp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
   chmodSync(temp, 0o600);

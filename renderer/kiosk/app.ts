@@ -177,6 +177,7 @@ export class KioskApp {
         this.guidance.textContent = this.t.turnHead(outcome.direction === 'left' ? this.t.left : this.t.right);
         return;
       case 'not-recognised':
+      case 'turn-failed':
         return this.showResult('not-recognised', this.t.notRecognised, '', [
           el('button', { class: 'primary', onclick: () => this.backHome() }, [this.t.tryAgain]),
           el('button', { class: 'secondary', onclick: () => this.showPin() }, [this.t.usePin]),

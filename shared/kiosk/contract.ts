@@ -90,6 +90,8 @@ export type FrameOutcomeView =
   | { kind: 'pending'; agreeing: number; needed: number }
   /** The optional active check: turn the head as asked before the punch is made. */
   | { kind: 'turn-head'; direction: 'left' | 'right'; employee: EmployeeView }
+  /** The head-turn check was not passed in time (or someone else stepped in): no punch. */
+  | { kind: 'turn-failed' }
   | { kind: 'punched'; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
   | { kind: 'already'; employee: EmployeeView; direction: 'in' | 'out'; at: string };
 

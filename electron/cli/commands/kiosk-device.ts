@@ -67,6 +67,10 @@ function describeOutcome(o: FrameOutcome): string {
       return `recognition pending: ${o.agreeing} of ${o.needed} frames agree; give more frames`;
     case 'no-face':
       return `no usable face (${o.issues.join(', ')})`;
+    case 'turn-head':
+      return `${o.employee.fullName}: turn your head to the ${o.direction} (head-turn check; give more frames)`;
+    case 'turn-failed':
+      return `head-turn check not passed (${o.reason}); no punch`;
   }
 }
 
