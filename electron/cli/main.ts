@@ -10,6 +10,7 @@ import { employeeCommand } from './commands/employee.js';
 import { enrollCommand } from './commands/enroll.js';
 import { kioskCommand } from './commands/kiosk.js';
 import { reportCommand } from './commands/report.js';
+import { snapshotsCommand } from './commands/snapshots.js';
 import { startCommand } from './commands/start.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   program.addCommand(employeeCommand());
   program.addCommand(kioskCommand());
   program.addCommand(reportCommand());
+  program.addCommand(snapshotsCommand());
 
   // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.
   const configure = (command: Command): void => {

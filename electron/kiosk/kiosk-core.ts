@@ -17,6 +17,7 @@ import {
 import { connectCentral } from '../central/connect.js';
 import { toVectorLiteral } from '../central/vector-literal.js';
 import { sendHeartbeat, syncCentralLastPunches } from './central-last-punches.js';
+import { uploadSnapshots } from './snapshot-upload.js';
 import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery.js';
 import type { KioskDatabase } from './kiosk-db.js';
 import { getMeta } from './kiosk-meta.js';
@@ -208,6 +209,7 @@ export class KioskCore {
       client = await this.connectPrimary();
       this.clockOffsetMs = await sendHeartbeat(client, this.settings.kioskId, this.options.appVersion ?? '0.1.0');
       this.uploader.noteContact(true);
+      await uploadSnapshots(this.db, client);
     } catch (e) {
       this.uploader.noteContact(false, (e as Error).message);
       log.warn('heartbeat failed', { error: (e as Error).message });

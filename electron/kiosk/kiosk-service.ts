@@ -26,6 +26,9 @@ import { RosterFollower } from './roster-follower.js';
 
 const log = createLogger('kiosk.service');
 
+/** Largest audit snapshot accepted (a 320×240 JPEG is 10–20 kB). */
+const SNAPSHOT_MAX_BYTES = 64 * 1024;
+
 /** Admin mode ends by itself after this long without a request. */
 const ADMIN_SESSION_MS = 10 * 60_000;
 
@@ -122,6 +125,7 @@ export class KioskService {
       lockAdmin: call('lockAdmin'),
       enrolEmployee: call('enrolEmployee'),
       syncNow: call('syncNow'),
+      attachSnapshot: call('attachSnapshot'),
       exitKiosk: call('exitKiosk'),
       updateSettings: call('updateSettings'),
     };
@@ -152,6 +156,8 @@ export class KioskService {
         return this.syncNow((request as KioskRequest<'syncNow'>).adminToken);
       case 'updateSettings':
         return this.updateSettings(request as KioskRequest<'updateSettings'>);
+      case 'attachSnapshot':
+        return this.attachSnapshot(request as KioskRequest<'attachSnapshot'>);
       case 'exitKiosk': {
         const allowed = this.admin((request as KioskRequest<'exitKiosk'>).adminToken);
         if (!allowed.ok) return allowed;
@@ -189,6 +195,7 @@ export class KioskService {
       case 'punched':
         return {
           kind: 'punched',
+          punchId: outcome.punch.id,
           employee: { employeeNo: outcome.employee.employeeNo, fullName: outcome.employee.fullName },
           direction: outcome.punch.direction,
           at: outcome.punch.at.toISOString(),
@@ -317,6 +324,29 @@ export class KioskService {
     }
   }
 
+  /**
+   * Stores the audit snapshot of a face punch made here within the last 30 s, once. Refused when the kiosk is not
+   * configured to take snapshots: the screen cannot make it store images by asking.
+   */
+  private attachSnapshot(request: KioskRequest<'attachSnapshot'>): Result<null> {
+    if (!this.core.settings.auditSnapshots) return fail('INVALID_ARGUMENT', 'this kiosk does not keep audit snapshots');
+    const jpeg = Buffer.from(request.jpegBase64, 'base64');
+    if (jpeg.length > SNAPSHOT_MAX_BYTES || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[2] !== 0xff) {
+      return fail('BRIDGE_INVALID', `a snapshot is a JPEG of at most ${SNAPSHOT_MAX_BYTES / 1024} kB`);
+    }
+    const punch = this.core.db.prepare("SELECT punched_at FROM punches WHERE id = ? AND method = 'face'").get(request.punchId) as
+      | { punched_at: string }
+      | undefined;
+    const now = this.options.now?.() ?? new Date();
+    if (!punch || now.getTime() - new Date(punch.punched_at).getTime() > 30_000) {
+      return fail('INVALID_ARGUMENT', 'no face punch of the last 30 seconds has that id');
+    }
+    const stored = this.core.db.prepare('INSERT OR IGNORE INTO punch_snapshots (punch_id, jpeg) VALUES (?, ?)').run(request.punchId, jpeg);
+    if (stored.changes === 0) return fail('INVALID_ARGUMENT', 'that punch already has its snapshot');
+    this.uploadSoon();
+    return { ok: true, value: null };
+  }
+
   private async syncNow(token: string): Promise<Result<KioskResponses['syncNow']>> {
     const allowed = this.admin(token);
     if (!allowed.ok) return allowed;
@@ -360,6 +390,7 @@ export class KioskService {
       mode: this.core.policy.mode,
       threshold: this.core.policy.threshold,
       needsAdminPin: !this.core.settings.adminPinHash,
+      auditSnapshots: this.core.settings.auditSnapshots,
       nobodyEnrolled: s.templates === 0,
       clockOffsetMs: s.clockOffsetMs,
     };

@@ -44,6 +44,11 @@ export const kioskSettingsSchema = z.object({
   pollSeconds: z.number().positive().max(3600).default(30),
   /** The optional active check: after recognition, turn the head to a side chosen at random before the punch. */
   liveness: z.enum(['off', 'turn-head']).default('off'),
+  /**
+   * Keep a small JPEG of the person with each punch, on central, for audits against buddy punching. Off by
+   * default: without it no image of anyone is stored anywhere, only face templates.
+   */
+  auditSnapshots: z.boolean().default(false),
   /** scrypt hash of the admin PIN that opens admin mode and leaves the kiosk; set on first run. */
   adminPinHash: z.string().startsWith('scrypt$').optional(),
   /** Punches per upload statement. */

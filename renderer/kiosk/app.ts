@@ -193,6 +193,7 @@ export class KioskApp {
     const dir = outcome.direction === 'in' ? this.t.in : this.t.out;
     if (outcome.kind === 'punched') {
       if (this.firstFaceAt !== null) this.metrics.timeToPunchMs.push(performance.now() - this.firstFaceAt);
+      if ('punchId' in outcome && this.status?.auditSnapshots) void this.attachSnapshot(outcome.punchId);
       playConfirmation();
       const headline = outcome.direction === 'in' ? this.t.clockedIn : this.t.clockedOut;
       const extra = this.status && !this.status.online ? [el('p', { class: 'queued' }, [this.t.queued])] : [];
@@ -251,6 +252,20 @@ export class KioskApp {
     });
     this.screen('pin', form);
     number.focus();
+  }
+
+  /** The audit snapshot of a face punch (only when the kiosk is set to keep them): 320×240 JPEG of this moment. */
+  private async attachSnapshot(punchId: string): Promise<void> {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    canvas.getContext('2d')?.drawImage(this.video, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.7));
+    if (!blob) return;
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    await this.bridge.api.attachSnapshot({ punchId, jpegBase64: btoa(binary) });
   }
 
   private drawBox(frame: CameraFrame): void {

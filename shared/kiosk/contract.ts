@@ -63,6 +63,8 @@ export const KIOSK_REQUESTS = {
     descriptors: z.array(descriptor).min(1).max(10),
   }),
   syncNow: z.object({ adminToken }),
+  /** The audit snapshot of a punch just made (only when the kiosk takes them): a small JPEG, base64. */
+  attachSnapshot: z.object({ punchId: z.uuid(), jpegBase64: z.string().min(8).max(88_000) }),
   /** Leaves the kiosk (Electron: quits the full-screen app). Only from admin mode. */
   exitKiosk: z.object({ adminToken }),
   updateSettings: z.object({
@@ -92,7 +94,7 @@ export type FrameOutcomeView =
   | { kind: 'turn-head'; direction: 'left' | 'right'; employee: EmployeeView }
   /** The head-turn check was not passed in time (or someone else stepped in): no punch. */
   | { kind: 'turn-failed' }
-  | { kind: 'punched'; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
+  | { kind: 'punched'; punchId: string; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
   | { kind: 'already'; employee: EmployeeView; direction: 'in' | 'out'; at: string };
 
 export type PinOutcomeView =
@@ -116,6 +118,8 @@ export interface KioskStatusView {
   threshold: number;
   /** No admin PIN yet: the first-run screen leads to admin mode to set one. */
   needsAdminPin: boolean;
+  /** Take an audit snapshot with each face punch (attachSnapshot). */
+  auditSnapshots: boolean;
   /** Nobody to recognise yet: the screen says so instead of showing a camera that can match no one. */
   nobodyEnrolled: boolean;
   clockOffsetMs: number | null;
@@ -146,6 +150,7 @@ export interface KioskResponses {
   lockAdmin: null;
   enrolEmployee: EnrolOutcomeView;
   syncNow: SyncSummaryView;
+  attachSnapshot: null;
   exitKiosk: null;
   updateSettings: KioskStatusView;
 }

@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../electron/cli/main.js';
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { runCli } from '../support/run-cli.js';
 
-/** A port nothing listens on: bind to 0, read the port, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function commandPaths(command: Command, prefix: string[] = []): string[][] {
   return command.commands
