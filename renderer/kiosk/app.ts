@@ -76,16 +76,17 @@ export class KioskApp {
   /** The camera view or the "nobody enrolled" screen: the screens that status changes may replace. */
   private atRest(): boolean {
     const screen = this.root.dataset['screen'];
-    return screen === undefined || screen === 'camera' || screen === 'nobody-enrolled' || screen === 'no-camera' || screen === 'models-missing';
+    const resting = ['camera', 'nobody-enrolled', 'no-camera', 'permission-denied', 'camera-lost', 'models-missing'];
+    return screen === undefined || resting.includes(screen);
   }
 
   private setStatus(status: KioskStatusView): void {
-    const wasEmpty = this.status?.nobodyEnrolled ?? true;
+    const changed = this.status === null || this.status.nobodyEnrolled !== status.nobodyEnrolled;
     this.status = status;
     this.badge.textContent = status.online ? (status.pendingPunches > 0 ? this.t.waiting(status.pendingPunches) : '') : this.t.offline(status.pendingPunches);
     this.badge.dataset['online'] = String(status.online);
     this.admin?.setStatus(status);
-    if (wasEmpty !== status.nobodyEnrolled && this.atRest()) this.showHome();
+    if (changed && this.atRest()) this.showHome();
   }
 
   private screen(name: string, ...children: Node[]): void {

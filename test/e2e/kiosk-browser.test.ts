@@ -219,6 +219,46 @@ if (missing.length === 0) {
       await shot(page, '08-enrolled-recognised');
     });
 
+    it('no camera, a camera lost mid-use, models that do not load: a clear screen, and the PIN fallback still works', async () => {
+      // Permission granted, but no fake device: this Chromium has no camera at all.
+      const browser = await launchChromium(['--use-fake-ui-for-media-stream']);
+      browsers.push(browser);
+      const bare = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await bare.goto(kioskUrl);
+      await bare.waitForSelector('[data-screen="no-camera"], [data-screen="permission-denied"]', { timeout: 60_000 }).catch(async (e: unknown) => {
+        const where = await bare.evaluate(() => `${document.getElementById('app')?.dataset['screen'] ?? 'none'}: ${document.getElementById('stage')?.innerText ?? ''}`);
+        throw new Error(`no camera screen; the page shows ${where}`, { cause: e });
+      });
+      expect(await bare.textContent('#stage')).toContain('No camera');
+      await shot(bare, '10-no-camera');
+      await bare.click('#use-pin');
+      await bare.fill('#pin-employee', 'AMY-1');
+      await bare.fill('#pin-code', '1357');
+      await bare.click('#pin-form button[type=submit]');
+      // A right PIN is accepted (Amy clocked in a moment ago, so this may well be "already clocked in").
+      await bare.waitForSelector('[data-result^="punched-"], [data-result="already"]', { timeout: 30_000 });
+
+      // The camera's track ends (unplugged): the screen says so, then picks the camera up again by itself.
+      const page = await openKiosk('nobody-2', []);
+      await page.waitForFunction(() => (document.getElementById('camera') as HTMLVideoElement | null)?.srcObject, undefined, { timeout: 60_000 });
+      await page.evaluate(() => {
+        const video = document.getElementById('camera') as HTMLVideoElement;
+        (video.srcObject as MediaStream).getVideoTracks()[0]?.dispatchEvent(new Event('ended'));
+      });
+      await page.waitForSelector('[data-screen="camera-lost"]', { timeout: 10_000 });
+      await shot(page, '11-camera-lost');
+      await page.waitForSelector('[data-screen="camera"]', { timeout: 30_000 });
+
+      // The face models cannot be fetched (a damaged install): said plainly, PIN pad offered.
+      const broken = await browser.newPage();
+      await broken.route('**/models/**', (route) => route.abort());
+      await broken.goto(kioskUrl);
+      await broken.waitForSelector('[data-screen="models-missing"]', { timeout: 60_000 });
+      expect(await broken.textContent('#stage')).toContain('The face models could not be loaded');
+      expect(await broken.isVisible('#use-pin')).toBe(true);
+      await shot(broken, '12-models-missing');
+    });
+
     it('a kiosk whose site has nobody enrolled says so and leads to admin mode', async () => {
       const url = await serve(await initKiosk('door-annex', 'annex'));
       const page = await openKiosk('annex', [], url);
