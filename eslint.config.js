@@ -68,6 +68,24 @@ export default tseslint.config(
     rules: restrict(['**/renderer/**', '../renderer', '../../renderer'], 'electron/ must not import renderer code'),
   },
   {
+    // The preload runs sandboxed: only 'electron' (contextBridge, ipcRenderer) and shared/ are there at run time.
+    files: ['electron/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'the sandboxed preload has no Node modules' })),
+          patterns: [
+            {
+              group: ['**/renderer/**', '../main/**', '../kiosk/**', '../central/**', '../cli/**', '../config/**', 'pg', 'better-sqlite3', 'sharp', 'pino', '@electric-sql/*'],
+              message: 'the preload may import only electron, shared/ and its own folder',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.test.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

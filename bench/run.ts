@@ -5,6 +5,7 @@
 import { machine, markdownTable, saveResults, type BenchResult } from './report.js';
 import { enrolSuite } from './suites/enrol.js';
 import { faceSuite } from './suites/face.js';
+import { kioskE2eSuite } from './suites/kiosk-e2e.js';
 import { kioskMatchSuite } from './suites/kiosk-match.js';
 import { kioskSyncSuite } from './suites/kiosk-sync.js';
 
@@ -15,7 +16,7 @@ export interface BenchSuite {
 }
 
 // Two parts of one suite: `npm run bench -- kiosk` runs (and results.json replaces) both.
-const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite];
+const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, kioskE2eSuite];
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => !a.startsWith('--'));

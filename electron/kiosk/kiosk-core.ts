@@ -34,6 +34,8 @@ const log = createLogger('kiosk.core');
 /** How long a frame may wait for central's fallback search, and how long to leave central alone after it failed. */
 const FALLBACK_TIMEOUT_MS = 1_500;
 const FALLBACK_PAUSE_MS = 30_000;
+/** At most one fallback search per this interval: a stranger standing at the kiosk must not hammer central. */
+const FALLBACK_INTERVAL_MS = 2_000;
 
 /** Templates fetched per frame: enough to see the best and the runner-up employee even with many templates each. */
 const NEIGHBOURS = 20;
@@ -92,6 +94,7 @@ export class KioskCore {
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
   private fallbackPausedUntil = 0;
+  private lastFallbackAt = 0;
   /** The head-turn check in progress, and the punch it will make. */
   private challenge: { check: LivenessChallenge; employeeId: number; direction: 'in' | 'out'; distance: number; source: 'cache' | 'central' } | null = null;
   /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
@@ -338,7 +341,8 @@ export class KioskCore {
    * the screen meanwhile, so the attempt is short, and after a failure central is not asked again for a while.
    */
   private async judgeCentrally(descriptor: Float32Array): Promise<FrameVerdict | null> {
-    if (Date.now() < this.fallbackPausedUntil) return null;
+    if (Date.now() < this.fallbackPausedUntil || Date.now() - this.lastFallbackAt < FALLBACK_INTERVAL_MS) return null;
+    this.lastFallbackAt = Date.now();
     let client: pg.Client | null = null;
     try {
       client = await connectCentral(

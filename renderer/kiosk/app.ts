@@ -10,12 +10,16 @@ import { AdminPanel } from './admin.js';
 
 /** How long a result stays on screen before the camera view returns. */
 const RESULT_MS = 3_500;
+/** Frames in a row that must find nobody before the screen says "Not recognised" (one bad frame is not enough). */
+const UNKNOWN_FRAMES = 4;
 
 /** Measured for the diagnostics panel and the kiosk-e2e benchmark: first frame with a face → confirmation shown. */
 export interface KioskMetrics {
   timeToPunchMs: number[];
   framesAnalysed: number;
   startedAt: number;
+  /** Live tfjs tensors after the latest frame: flat over hours, or the loop leaks. */
+  tensors: number;
 }
 
 declare global {
@@ -33,13 +37,14 @@ export class KioskApp {
   private camera: CameraLoop | null = null;
   private engine: FaceEngine | null = null;
   private firstFaceAt: number | null = null;
-  private readonly metrics: KioskMetrics = { timeToPunchMs: [], framesAnalysed: 0, startedAt: performance.now() };
+  private readonly metrics: KioskMetrics = { timeToPunchMs: [], framesAnalysed: 0, startedAt: performance.now(), tensors: 0 };
   private readonly badge = el('div', { class: 'badge', id: 'badge' });
   private readonly stage = el('section', { class: 'stage', id: 'stage' });
   private readonly video = el('video', { id: 'camera', autoplay: '' });
   private readonly overlay = el('canvas', { id: 'overlay' });
   private readonly guidance = el('p', { class: 'guidance', id: 'guidance' });
   private problem: CameraProblem | 'models-missing' | null = null;
+  private unknownInARow = 0;
   private admin: AdminPanel | null = null;
 
   constructor(
@@ -123,6 +128,9 @@ export class KioskApp {
       this.guidance,
       el('button', { class: 'secondary', id: 'use-pin', onclick: () => this.showPin() }, [this.t.usePin]),
     );
+    // Taking the video out of the page (a result, the PIN pad) pauses it; a paused video would keep handing the
+    // loop the same old frame, so it must play again whenever it is back.
+    if (this.video.srcObject) void this.video.play().catch(() => undefined);
   }
 
   private onCameraProblem(problem: CameraProblem): void {
@@ -142,6 +150,7 @@ export class KioskApp {
 
   private async onFrame(frame: CameraFrame): Promise<void> {
     this.metrics.framesAnalysed++;
+    this.metrics.tensors = this.engine?.numTensors() ?? 0;
     const { analysis } = frame;
     this.drawBox(frame);
     if (analysis.face && this.firstFaceAt === null) this.firstFaceAt = performance.now();
@@ -162,6 +171,7 @@ export class KioskApp {
     // The frame was in flight when someone opened the PIN pad or admin mode: only a punch it made still shows.
     const punchedOrAlready = outcome.kind === 'punched' || outcome.kind === 'already';
     if (this.root.dataset['screen'] !== 'camera' && !punchedOrAlready) return;
+    if (outcome.kind !== 'not-recognised') this.unknownInARow = 0;
     switch (outcome.kind) {
       case 'no-face':
         if (!outcome.issues.includes('NO_FACE')) this.firstFaceAt ??= performance.now();
@@ -179,6 +189,11 @@ export class KioskApp {
         return;
       case 'not-recognised':
       case 'turn-failed':
+        if (outcome.kind === 'not-recognised' && ++this.unknownInARow < UNKNOWN_FRAMES) {
+          this.guidance.textContent = this.t.holdStill;
+          return;
+        }
+        this.unknownInARow = 0;
         return this.showResult('not-recognised', this.t.notRecognised, '', [
           el('button', { class: 'primary', onclick: () => this.backHome() }, [this.t.tryAgain]),
           el('button', { class: 'secondary', onclick: () => this.showPin() }, [this.t.usePin]),
@@ -213,8 +228,8 @@ export class KioskApp {
         ...actions,
       ]),
     );
-    if (actions.length > 0 && name === 'not-recognised') return; // waits for a choice
-    await sleep(RESULT_MS);
+    // "Not recognised" waits longer for a choice (try again, or the PIN), then returns by itself.
+    await sleep(name === 'not-recognised' ? RESULT_MS * 3 : RESULT_MS);
     if (this.root.dataset['screen'] === 'result') await this.backHome();
   }
 

@@ -84,7 +84,8 @@ export class CameraLoop {
 
   private async loop(): Promise<void> {
     while (this.running) {
-      if (this.paused || this.video.readyState < 2) {
+      // A paused video shows one old frame forever: never analyse it (it could punch someone who has left).
+      if (this.paused || this.video.paused || this.video.readyState < 2) {
         await sleep(60);
         continue;
       }

@@ -165,8 +165,8 @@ export interface KioskEvents {
   status: KioskStatusView;
 }
 
-/** Largest request a bridge accepts (bytes of JSON): ten descriptors are about 30 kB. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+/** Largest request a bridge accepts (bytes of JSON): ten descriptors are about 30 kB, a snapshot up to 88 kB. */
+export const MAX_REQUEST_BYTES = 128 * 1024;
 
 /** Checks an incoming request against its channel's schema; the error names the first problem, never the values. */
 export function parseRequest(channel: string, value: unknown): Result<{ channel: KioskChannel; request: unknown }> {

@@ -26,6 +26,16 @@ describe('the rooms of ARCHITECTURE.md are enforced by lint', () => {
     expect(await roomViolations('renderer/x.ts', "import { FACE_MODEL_ID } from '../shared/face-model.js';\nexport const a = FACE_MODEL_ID;")).toEqual([]);
   });
 
+  it('the preload may import only electron, shared/ and its own folder (it runs sandboxed)', async () => {
+    const p = 'electron/preload/x.ts';
+    expect(await roomViolations(p, "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;")).toHaveLength(1);
+    expect(await roomViolations(p, "import { KioskCore } from '../kiosk/kiosk-core.js';\nexport const a = KioskCore;")).toHaveLength(1);
+    expect(await roomViolations(p, "import pg from 'pg';\nexport const a = pg;")).toHaveLength(1);
+    expect(await roomViolations(p, "import { contextBridge } from 'electron';\nexport const a = contextBridge;")).toEqual([]);
+    expect(await roomViolations(p, "import { KIOSK_CHANNELS } from '../../shared/kiosk/contract.js';\nexport const a = KIOSK_CHANNELS;")).toEqual([]);
+    expect(await roomViolations(p, "import { x } from './bridge.js';\nexport const a = x;")).toEqual([]);
+  });
+
   it('electron/ may not import the renderer', async () => {
     expect(await roomViolations('electron/x.ts', "import { RENDERER_ROOM } from '../renderer/main.js';\nexport const a = RENDERER_ROOM;")).not.toEqual([]);
     expect(await roomViolations('electron/x.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;")).toEqual([]);

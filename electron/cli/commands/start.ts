@@ -8,6 +8,7 @@ import { KioskCore } from '../../kiosk/kiosk-core.js';
 import { KioskService } from '../../kiosk/kiosk-service.js';
 import { electronBinary, ensureLocalKiosk, localKioskDir } from '../../kiosk/local-kiosk.js';
 import { startBrowserHost } from '../../kiosk/serve/browser-host.js';
+import { buildElectronApp } from '../../main/build.js';
 import { withCentral } from '../central-option.js';
 
 /** Browser mode's port for `npm start` (CLOCKFACE_KIOSK_PORT moves it). */
@@ -65,6 +66,8 @@ export function startCommand(): Command {
         const dir = await withCentral({ databaseUrl: centralUrl }, (client, target) => ensureLocalKiosk(client, target.url, localKioskDir()));
         const electron = electronBinary();
         if (electron.path !== null) {
+          // The app's main and preload are bundles (a sandboxed preload cannot load modules): build them first.
+          await buildElectronApp();
           console.log(`starting the kiosk app (Electron) on ${dir}`);
           const child = spawn(electron.path, [APP_ROOT], { stdio: 'inherit', env: { ...process.env, CLOCKFACE_KIOSK_DIR: dir } });
           await new Promise<void>((resolve) => {
