@@ -20,6 +20,8 @@ export interface KioskMetrics {
   startedAt: number;
   /** Live tfjs tensors after the latest frame: flat over hours, or the loop leaks. */
   tensors: number;
+  /** Frames with a usable face (a descriptor was computed and sent). */
+  faceFrames: number;
 }
 
 declare global {
@@ -37,7 +39,7 @@ export class KioskApp {
   private camera: CameraLoop | null = null;
   private engine: FaceEngine | null = null;
   private firstFaceAt: number | null = null;
-  private readonly metrics: KioskMetrics = { timeToPunchMs: [], framesAnalysed: 0, startedAt: performance.now(), tensors: 0 };
+  private readonly metrics: KioskMetrics = { timeToPunchMs: [], framesAnalysed: 0, startedAt: performance.now(), tensors: 0, faceFrames: 0 };
   private readonly badge = el('div', { class: 'badge', id: 'badge' });
   private readonly stage = el('section', { class: 'stage', id: 'stage' });
   private readonly video = el('video', { id: 'camera', autoplay: '' });
@@ -152,6 +154,7 @@ export class KioskApp {
     this.metrics.framesAnalysed++;
     this.metrics.tensors = this.engine?.numTensors() ?? 0;
     const { analysis } = frame;
+    if (analysis.ok) this.metrics.faceFrames++;
     this.drawBox(frame);
     if (analysis.face && this.firstFaceAt === null) this.firstFaceAt = performance.now();
     const response = await this.bridge.api.submitFrame({
