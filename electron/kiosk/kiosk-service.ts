@@ -370,6 +370,12 @@ export class KioskService {
     };
     this.core.updatePolicy(change);
     this.core.settings.policy = { ...this.core.settings.policy, ...change };
+    if (request.centralHost) {
+      const url = new URL(this.core.settings.url);
+      url.host = request.centralHost;
+      this.core.settings.url = url.toString();
+      log.info('central host changed from admin mode', { host: url.host });
+    }
     writeKioskSettings(this.core.dir, this.core.settings);
     return { ok: true, value: this.status() };
   }
@@ -389,6 +395,7 @@ export class KioskService {
       lastError: s.upload.lastError,
       mode: this.core.policy.mode,
       threshold: this.core.policy.threshold,
+      centralHost: new URL(this.core.settings.url).host,
       needsAdminPin: !this.core.settings.adminPinHash,
       auditSnapshots: this.core.settings.auditSnapshots,
       nobodyEnrolled: s.templates === 0,

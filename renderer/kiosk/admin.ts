@@ -87,6 +87,8 @@ export class AdminPanel {
     mode.value = this.status?.mode ?? 'auto';
     const threshold = el('input', { id: 'admin-threshold', type: 'number', step: '0.01', min: '0.2', max: '1', 'aria-label': a.threshold });
     threshold.value = String(this.status?.threshold ?? 0.55);
+    const centralHost = el('input', { id: 'admin-central', 'aria-label': a.central });
+    centralHost.value = this.status?.centralHost ?? '';
     const token = (): string => this.token ?? '';
 
     const enrol = async (): Promise<void> => {
@@ -127,6 +129,7 @@ export class AdminPanel {
       el('section', {}, [
         el('label', {}, [a.mode, mode]),
         el('label', {}, [a.threshold, threshold]),
+        el('label', {}, [a.central, centralHost]),
         el('button', {
           class: 'secondary',
           id: 'admin-save',
@@ -137,6 +140,7 @@ export class AdminPanel {
                 adminToken: token(),
                 mode: mode.value as 'auto' | 'in' | 'out',
                 threshold: Number(threshold.value),
+                ...(centralHost.value.trim() && centralHost.value.trim() !== this.status?.centralHost ? { centralHost: centralHost.value.trim() } : {}),
               });
               message.textContent = r.ok ? a.saved : r.error.message;
             })(),

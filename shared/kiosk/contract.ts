@@ -71,6 +71,11 @@ export const KIOSK_REQUESTS = {
     adminToken,
     mode: z.enum(['auto', 'in', 'out']).optional(),
     threshold: z.number().min(0.2).max(1).optional(),
+    /** Where central is now (host or host:port): the kiosk keeps its own login and database name. */
+    centralHost: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/, 'a host name or address, optionally with :port')
+      .optional(),
   }),
 } as const;
 
@@ -116,6 +121,8 @@ export interface KioskStatusView {
   lastError: string | null;
   mode: 'auto' | 'in' | 'out';
   threshold: number;
+  /** host:port of central (never the password). */
+  centralHost: string;
   /** No admin PIN yet: the first-run screen leads to admin mode to set one. */
   needsAdminPin: boolean;
   /** Take an audit snapshot with each face punch (attachSnapshot). */

@@ -253,7 +253,7 @@ if (missing.length === 0) {
       await shot(page, '08-enrolled-recognised');
     });
 
-    it('no camera, a camera lost mid-use, models that do not load: a clear screen, and the PIN fallback still works', async () => {
+    it('no camera, camera permission refused, a camera lost mid-use, models that do not load: a clear screen, and the PIN pad', async () => {
       // Permission granted, but no fake device: this Chromium has no camera at all.
       const browser = await launchChromium(['--use-fake-ui-for-media-stream']);
       browsers.push(browser);
@@ -271,6 +271,15 @@ if (missing.length === 0) {
       await bare.click('#pin-form button[type=submit]');
       // A right PIN is accepted (Amy clocked in a moment ago, so this may well be "already clocked in").
       await bare.waitForSelector('[data-result^="punched-"], [data-result="already"]', { timeout: 30_000 });
+
+      // A camera there, but permission refused: said plainly too.
+      const refusing = await launchChromium(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+      browsers.push(refusing);
+      const denied = await refusing.newPage();
+      await denied.goto(kioskUrl);
+      await denied.waitForSelector('[data-screen="permission-denied"]', { timeout: 60_000 });
+      expect(await denied.textContent('#stage')).toContain('allow this page to use it');
+      expect(await denied.isVisible('#use-pin')).toBe(true);
 
       // The camera's track ends (unplugged): the screen says so, then picks the camera up again by itself.
       const page = await openKiosk('nobody-2', []);

@@ -114,6 +114,12 @@ describe('KioskService', () => {
     const changed = await service.handle('updateSettings', { adminToken: token, mode: 'in', threshold: 0.5 });
     expect(changed).toMatchObject({ ok: true, value: { mode: 'in', threshold: 0.5 } });
     expect(JSON.parse(readFileSync(join(dir, 'kiosk.json'), 'utf8')).policy).toEqual({ mode: 'in', threshold: 0.5 });
+    // Central moved: the kiosk keeps its login and database, only the host changes; the status never shows the password.
+    const moved = await service.handle('updateSettings', { adminToken: token, centralHost: 'central.example:6543' });
+    expect(moved).toMatchObject({ ok: true, value: { centralHost: 'central.example:6543' } });
+    expect(JSON.parse(readFileSync(join(dir, 'kiosk.json'), 'utf8')).url).toBe('postgres://nobody:secret@central.example:6543/none');
+    expect(JSON.stringify(moved)).not.toContain('secret');
+    expect(await service.handle('updateSettings', { adminToken: token, centralHost: 'evil/path?x' })).toMatchObject({ ok: false, error: { code: 'BRIDGE_INVALID' } });
     expect(await service.handle('updateSettings', { adminToken: 'x'.repeat(32), mode: 'out' })).toMatchObject({
       ok: false,
       error: { code: 'ADMIN_LOCKED' },
