@@ -34,7 +34,7 @@ const log = createLogger('kiosk.core');
 /** How long a frame may wait for central's fallback search, and how long to leave central alone after it failed. */
 const FALLBACK_TIMEOUT_MS = 1_500;
 const FALLBACK_PAUSE_MS = 30_000;
-/** At most one fallback search per this interval: a stranger standing at the kiosk must not hammer central. */
+/** After a fallback search that found nobody, none for this long: a stranger at the kiosk must not hammer central. */
 const FALLBACK_INTERVAL_MS = 2_000;
 
 /** Templates fetched per frame: enough to see the best and the runner-up employee even with many templates each. */
@@ -94,7 +94,7 @@ export class KioskCore {
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
   private fallbackPausedUntil = 0;
-  private lastFallbackAt = 0;
+  private lastFruitlessFallbackAt = 0;
   /** The head-turn check in progress, and the punch it will make. */
   private challenge: { check: LivenessChallenge; employeeId: number; direction: 'in' | 'out'; distance: number; source: 'cache' | 'central' } | null = null;
   /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
@@ -341,8 +341,7 @@ export class KioskCore {
    * the screen meanwhile, so the attempt is short, and after a failure central is not asked again for a while.
    */
   private async judgeCentrally(descriptor: Float32Array): Promise<FrameVerdict | null> {
-    if (Date.now() < this.fallbackPausedUntil || Date.now() - this.lastFallbackAt < FALLBACK_INTERVAL_MS) return null;
-    this.lastFallbackAt = Date.now();
+    if (Date.now() < this.fallbackPausedUntil || Date.now() - this.lastFruitlessFallbackAt < FALLBACK_INTERVAL_MS) return null;
     let client: pg.Client | null = null;
     try {
       client = await connectCentral(
@@ -358,7 +357,10 @@ export class KioskCore {
         [toVectorLiteral(descriptor), FACE_MODEL_ID, this.settings.kioskId, NEIGHBOURS],
       );
       for (const r of rows) this.centralNames.set(r.employee_id, { id: r.employee_id, employeeNo: r.employee_no, fullName: r.full_name });
-      return judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);
+      const verdict = judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);
+      // Someone central knows is being recognised: keep asking on the next frames (the policy wants N of M).
+      if (verdict.kind !== 'candidate') this.lastFruitlessFallbackAt = Date.now();
+      return verdict;
     } catch (e) {
       this.fallbackPausedUntil = Date.now() + FALLBACK_PAUSE_MS;
       log.info('central fallback search unavailable', { error: (e as Error).message });
