@@ -19,7 +19,7 @@ describe('kiosk database', () => {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
     expect(tables.map((t) => (t as { name: string }).name)).toEqual([
       'central_last_punches', 'clockface_migrations', 'employees', 'index_pending', 'kiosk_meta', 'outbox',
-      'pin_attempts', 'punches', 'templates',
+      'pin_attempts', 'punch_snapshots', 'punches', 'templates',
     ]);
     expect(migrateKioskDb(db, files)).toEqual([]);
     db.close();
