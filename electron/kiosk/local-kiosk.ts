@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type pg from 'pg';
 import { createLogger } from '../../shared/logger.js';
 import { clockfaceHome } from '../config/paths.js';
@@ -41,15 +42,30 @@ export async function ensureLocalKiosk(admin: pg.ClientBase, adminUrl: string, d
 }
 
 /**
- * The Electron binary, or null with the reason. The npm package only downloads it on first use, and on machines
- * without internet it never can (../shared/NOTES.md): then the kiosk runs in browser mode instead.
+ * The Electron binary, or null with the reason. The npm package downloads its binary on first use (since Electron
+ * 42), so a machine with internet gets it here, once; on machines without (../shared/NOTES.md) the download fails
+ * and the kiosk runs in browser mode. The download's own output is kept out of the console: one line says what
+ * happened.
  */
 export function electronBinary(): { path: string } | { path: null; reason: string } {
+  let dir: string;
   try {
-    const path = require('electron') as unknown;
-    if (typeof path === 'string' && existsSync(path)) return { path };
-    return { path: null, reason: 'the electron package has no binary' };
-  } catch (e) {
-    return { path: null, reason: (e as Error).message.split('\n')[0] ?? 'not installed' };
+    dir = dirname(require.resolve('electron/package.json'));
+  } catch {
+    return { path: null, reason: 'the electron package is not installed' };
   }
+  const installed = (): string | null => {
+    const pathFile = join(dir, 'path.txt');
+    if (!existsSync(pathFile)) return null;
+    const binary = join(dir, 'dist', readFileSync(pathFile, 'utf8').trim());
+    return existsSync(binary) ? binary : null;
+  };
+  const ready = installed();
+  if (ready) return { path: ready };
+  console.log('Downloading the Electron binary (first start only)…');
+  const download = spawnSync(process.execPath, [join(dir, 'install.js')], { encoding: 'utf8', timeout: 300_000 });
+  const after = installed();
+  if (after) return { path: after };
+  const why = `${download.stderr ?? ''}${download.stdout ?? ''}`.split('\n').find((l) => /error|fail/i.test(l))?.trim();
+  return { path: null, reason: `its download failed${why ? `: ${why.slice(0, 160)}` : ''}` };
 }
