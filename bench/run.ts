@@ -3,11 +3,13 @@
  * printed as markdown and stored in bench/results.json. Speed lives here, never in tests.
  */
 import { machine, markdownTable, saveResults, type BenchResult } from './report.js';
+import { centralSuite } from './suites/central.js';
 import { enrolSuite } from './suites/enrol.js';
 import { faceSuite } from './suites/face.js';
 import { kioskE2eSuite } from './suites/kiosk-e2e.js';
 import { kioskMatchSuite } from './suites/kiosk-match.js';
 import { kioskSyncSuite } from './suites/kiosk-sync.js';
+import { uploadSuite } from './suites/upload.js';
 
 export interface BenchSuite {
   name: string;
@@ -16,7 +18,7 @@ export interface BenchSuite {
 }
 
 // Two parts of one suite: `npm run bench -- kiosk` runs (and results.json replaces) both.
-const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, kioskE2eSuite];
+const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, kioskE2eSuite, centralSuite, uploadSuite];
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => !a.startsWith('--'));

@@ -6,6 +6,8 @@ import type { Strings } from './i18n.js';
 
 /** Good frames an enrolment takes: several looks, so that one odd frame does not become the template. */
 const ENROL_FRAMES = 5;
+/** How long enrolment waits for a camera that is still starting, and then for its good frames. */
+const CAMERA_WAIT_MS = 30_000;
 
 /**
  * Admin mode, behind the admin PIN (set on first run): enrol from the camera, punch direction and threshold, sync
@@ -92,14 +94,21 @@ export class AdminPanel {
     const token = (): string => this.token ?? '';
 
     const enrol = async (): Promise<void> => {
-      const camera = this.camera();
+      // Admin mode may open while the face models and the camera are still starting: wait for them a while.
+      const deadline = Date.now() + CAMERA_WAIT_MS;
+      let camera = this.camera();
+      while (!camera && Date.now() < deadline) {
+        message.textContent = a.cameraStarting;
+        await sleep(200);
+        camera = this.camera();
+      }
       if (!camera) {
         message.textContent = this.t.noCamera;
         return;
       }
       const descriptors: number[][] = [];
       camera.setPaused(true);
-      for (let tries = 0; descriptors.length < ENROL_FRAMES && tries < ENROL_FRAMES * 8; tries++) {
+      while (descriptors.length < ENROL_FRAMES && Date.now() < deadline + CAMERA_WAIT_MS) {
         const frame = await camera.grab();
         if (frame?.analysis.ok) descriptors.push(Array.from(frame.analysis.face.descriptor.values));
         message.textContent = a.enrolFrames(descriptors.length, ENROL_FRAMES);

@@ -30,7 +30,8 @@ const SCREENS = join(process.cwd(), 'test-results', 'screens');
 type Person = (typeof PEOPLE)[number];
 
 if (missing.length === 0) {
-  describe('the kiosk screen in Chromium with a fake camera (browser mode)', () => {
+  // Generous limits: Chromium, WASM inference and three CLI processes share 2 cores with the other test files.
+  describe('the kiosk screen in Chromium with a fake camera (browser mode)', { timeout: 300_000 }, () => {
     const work = mkdtempSync(join(tmpdir(), 'clockface-e2e-'));
     const dataDir = join(work, 'central');
     let central: EmbeddedCentral;
@@ -92,7 +93,7 @@ if (missing.length === 0) {
     };
     const frames = (person: Person): string[] => [bbtPhoto(person, 3), bbtPhoto(person, 4)];
     const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`) });
-    const result = (page: Page, kind: string) => page.waitForSelector(`[data-result="${kind}"]`, { timeout: 60_000 });
+    const result = (page: Page, kind: string) => page.waitForSelector(`[data-result="${kind}"]`, { timeout: 120_000 });
     const punchesOf = async (employeeNo: string): Promise<number> => {
       const { rows } = await admin.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM punches p JOIN employees e ON e.id = p.employee_id WHERE e.employee_no = $1',
@@ -196,12 +197,12 @@ if (missing.length === 0) {
       await central.stop();
       const page = await openKiosk('penny', frames('penny'));
       await result(page, 'punched-in');
-      await page.waitForFunction(() => document.getElementById('badge')?.textContent?.includes('1 waiting'), undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => document.getElementById('badge')?.textContent?.includes('1 waiting'), undefined, { timeout: 90_000 });
       await shot(page, '04-offline-queued');
       await startCentral();
       admin = await connectAdmin();
       await waitForPunches('PENNY-1', 1, 60_000);
-      await page.waitForFunction(() => document.getElementById('badge')?.textContent === '', undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => document.getElementById('badge')?.textContent === '', undefined, { timeout: 90_000 });
       expect(await punchesOf('PENNY-1')).toBe(1);
     });
 
@@ -236,7 +237,7 @@ if (missing.length === 0) {
       await page.click('#enrol-start');
       await page
         .waitForFunction(() => document.getElementById('admin-message')?.textContent?.includes('face templates added'), undefined, {
-          timeout: 60_000,
+          timeout: 120_000,
         })
         .catch(async (e: unknown) => {
           throw new Error(`enrolment did not finish; the screen says "${(await page.textContent('#admin-message')) ?? ''}"`, { cause: e });
@@ -259,7 +260,7 @@ if (missing.length === 0) {
       browsers.push(browser);
       const bare = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await bare.goto(kioskUrl);
-      await bare.waitForSelector('[data-screen="no-camera"], [data-screen="permission-denied"]', { timeout: 60_000 }).catch(async (e: unknown) => {
+      await bare.waitForSelector('[data-screen="no-camera"], [data-screen="permission-denied"]', { timeout: 120_000 }).catch(async (e: unknown) => {
         const where = await bare.evaluate(() => `${document.getElementById('app')?.dataset['screen'] ?? 'none'}: ${document.getElementById('stage')?.innerText ?? ''}`);
         throw new Error(`no camera screen; the page shows ${where}`, { cause: e });
       });
@@ -270,33 +271,33 @@ if (missing.length === 0) {
       await bare.fill('#pin-code', '1357');
       await bare.click('#pin-form button[type=submit]');
       // A right PIN is accepted (Amy clocked in a moment ago, so this may well be "already clocked in").
-      await bare.waitForSelector('[data-result^="punched-"], [data-result="already"]', { timeout: 30_000 });
+      await bare.waitForSelector('[data-result^="punched-"], [data-result="already"]', { timeout: 90_000 });
 
       // A camera there, but permission refused: said plainly too.
       const refusing = await launchChromium(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
       browsers.push(refusing);
       const denied = await refusing.newPage();
       await denied.goto(kioskUrl);
-      await denied.waitForSelector('[data-screen="permission-denied"]', { timeout: 60_000 });
+      await denied.waitForSelector('[data-screen="permission-denied"]', { timeout: 120_000 });
       expect(await denied.textContent('#stage')).toContain('allow this page to use it');
       expect(await denied.isVisible('#use-pin')).toBe(true);
 
       // The camera's track ends (unplugged): the screen says so, then picks the camera up again by itself.
       const page = await openKiosk('nobody-2', []);
-      await page.waitForFunction(() => (document.getElementById('camera') as HTMLVideoElement | null)?.srcObject, undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => (document.getElementById('camera') as HTMLVideoElement | null)?.srcObject, undefined, { timeout: 120_000 });
       await page.evaluate(() => {
         const video = document.getElementById('camera') as HTMLVideoElement;
         (video.srcObject as MediaStream).getVideoTracks()[0]?.dispatchEvent(new Event('ended'));
       });
       await page.waitForSelector('[data-screen="camera-lost"]', { timeout: 10_000 });
       await shot(page, '11-camera-lost');
-      await page.waitForSelector('[data-screen="camera"]', { timeout: 30_000 });
+      await page.waitForSelector('[data-screen="camera"]', { timeout: 90_000 });
 
       // The face models cannot be fetched (a damaged install): said plainly, PIN pad offered.
       const broken = await browser.newPage();
       await broken.route('**/models/**', (route) => route.abort());
       await broken.goto(kioskUrl);
-      await broken.waitForSelector('[data-screen="models-missing"]', { timeout: 60_000 });
+      await broken.waitForSelector('[data-screen="models-missing"]', { timeout: 120_000 });
       expect(await broken.textContent('#stage')).toContain('The face models could not be loaded');
       expect(await broken.isVisible('#use-pin')).toBe(true);
       await shot(broken, '12-models-missing');
@@ -305,7 +306,7 @@ if (missing.length === 0) {
     it('a kiosk whose site has nobody enrolled says so and leads to admin mode', async () => {
       const url = await serve(await initKiosk('door-annex', 'annex'));
       const page = await openKiosk('annex', [], url);
-      await page.waitForSelector('[data-screen="nobody-enrolled"]', { timeout: 30_000 });
+      await page.waitForSelector('[data-screen="nobody-enrolled"]', { timeout: 90_000 });
       expect(await page.textContent('#stage')).toContain('Nobody is enrolled yet');
       await shot(page, '09-nobody-enrolled');
     });
