@@ -1,10 +1,6 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { connectCentral } from '../../electron/central/connect.js';
 import { toVectorLiteral } from '../../electron/central/vector-literal.js';
@@ -29,6 +25,7 @@ import { seededRandom } from '../../test/support/face-like-data.js';
 import { addSite, randomDescriptor } from '../../test/support/roster-fixtures.js';
 import type { BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
+import { startEmbeddedCentralProcess, startServerCentral, type BenchCentral, type CentralTag } from '../support/bench-centrals.js';
 
 /**
  * The kiosk's traffic with central, per vector engine and per central:
@@ -59,16 +56,6 @@ const EMBEDDED_POLL_MS = 1_000;
 /** `kiosk sync --watch` waits this long per trigger for transactions still open on central (kiosk-device.ts). */
 const WATCH_WAIT_MS = 2_000;
 
-type CentralTag = 'pg-server' | 'embedded-pglite';
-
-interface BenchCentral {
-  tag: CentralTag;
-  /** Admin (superuser) URL. */
-  url: string;
-  describe: string;
-  close(): Promise<void>;
-}
-
 interface Profile {
   templates: number;
   incrementalRounds: number;
@@ -86,88 +73,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 // ---------------------------------------------------------------------------------------------------------------
 // Centrals
-
-async function startServerCentral(baseUrl: string): Promise<BenchCentral> {
-  const dbName = `clockface_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const root = new pg.Client({ connectionString: baseUrl });
-  await root.connect();
-  let version = '';
-  try {
-    version = ((await root.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '').split(' ')[0] ?? '';
-    await root.query(`CREATE DATABASE ${dbName}`);
-  } finally {
-    await root.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${dbName}`;
-  const dbUrl = url.toString();
-  return {
-    tag: 'pg-server',
-    url: dbUrl,
-    describe: `PostgreSQL ${version} server, database ${dbName}`,
-    async close() {
-      // Kiosk roles are cluster-wide: drop what they own here, the database, then the roles.
-      const c = new pg.Client({ connectionString: dbUrl });
-      await c.connect();
-      let roles: string[] = [];
-      try {
-        const has = await c.query<{ x: boolean }>("SELECT to_regclass('public.kiosks') IS NOT NULL AS x");
-        if (has.rows[0]?.x) {
-          roles = (await c.query<{ role_name: string }>('SELECT role_name FROM kiosks k JOIN pg_roles r ON r.rolname = k.role_name')).rows.map(
-            (r) => r.role_name,
-          );
-        }
-        for (const role of roles) await c.query(`DROP OWNED BY ${c.escapeIdentifier(role)}`);
-      } finally {
-        await c.end();
-      }
-      const r = new pg.Client({ connectionString: baseUrl });
-      await r.connect();
-      try {
-        await r.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-        for (const role of roles) await r.query(`DROP ROLE IF EXISTS ${r.escapeIdentifier(role)}`);
-      } finally {
-        await r.end();
-      }
-    },
-  };
-}
-
-const CHILD = fileURLToPath(new URL('../support/embedded-central-child.ts', import.meta.url));
-
-/** The embedded central in a child process, as `clockface central start` runs it (not in the kiosk's event loop). */
-async function startEmbeddedCentralProcess(): Promise<BenchCentral> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('embedded central did not start within 60 s')), 60_000);
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolve((JSON.parse(line) as { url: string }).url);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`embedded central exited (code ${String(code)}) before listening`));
-    });
-  });
-  return {
-    tag: 'embedded-pglite',
-    url,
-    describe: `embedded central (PGlite, in-memory) in child process ${String(child.pid)}`,
-    async close() {
-      child.stdin.end();
-      const stopped = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
-      if (!stopped) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Central set-up and changes

@@ -13,7 +13,7 @@ import { seededRandom } from '../../test/support/face-like-data.js';
 import { addSite } from '../../test/support/roster-fixtures.js';
 import type { BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
-import { eachCentral, type BenchCentral } from './central.js';
+import { eachCentral, type BenchCentral } from '../support/bench-centrals.js';
 
 /**
  * Many kiosks draining their outboxes into central at once (issue 7): K simulated kiosks, each a real kiosk SQLite
