@@ -25,7 +25,7 @@ import { seededRandom } from '../../test/support/face-like-data.js';
 import { addSite, randomDescriptor } from '../../test/support/roster-fixtures.js';
 import type { BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
-import { startEmbeddedCentralProcess, startServerCentral, type BenchCentral, type CentralTag } from '../support/bench-centrals.js';
+import { eachCentral, type BenchCentral, type CentralTag } from '../support/bench-centrals.js';
 
 /**
  * The kiosk's traffic with central, per vector engine and per central:
@@ -615,28 +615,9 @@ export const kioskSyncSuite: BenchSuite = {
     const dir = mkdtempSync(join(tmpdir(), 'clockface-bench-kiosk-sync-'));
     try {
       results.push(...recordPunchLatency(dir, full ? 1000 : 200));
-      const starters: Array<{ tag: CentralTag; start: () => Promise<BenchCentral> }> = [];
-      const serverUrl = process.env['CLOCKFACE_TEST_DATABASE_URL'];
-      if (serverUrl) starters.push({ tag: 'pg-server', start: () => startServerCentral(serverUrl) });
-      else console.warn('[kiosk bench] CLOCKFACE_TEST_DATABASE_URL not set: no [pg-server] rows (LISTEN/NOTIFY path not measured)');
-      starters.push({ tag: 'embedded-pglite', start: startEmbeddedCentralProcess });
-      for (const s of starters) {
-        let central: BenchCentral;
-        try {
-          central = await s.start();
-        } catch (e) {
-          if (s.tag !== 'pg-server') throw e;
-          // A configured server that is down: say so loudly, still measure the embedded central.
-          console.warn(`[kiosk bench] cannot use CLOCKFACE_TEST_DATABASE_URL (${(e as Error).message}): no [pg-server] rows; see scripts/install-postgres.sh`);
-          continue;
-        }
-        console.log(`[kiosk bench] central: ${central.describe}`);
-        try {
-          results.push(...(await runCentral(central, engines, profile, dir)));
-        } finally {
-          await central.close();
-        }
-      }
+      await eachCentral('kiosk', async (central) => {
+        results.push(...(await runCentral(central, engines, profile, dir)));
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
