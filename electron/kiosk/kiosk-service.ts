@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { ClockfaceError, isClockfaceError, type Result } from '../../shared/errors.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { decidePunch } from '../../shared/kiosk/match-policy.js';
+import { bindKioskApi } from '../../shared/kiosk/bind-api.js';
 import {
   fail,
   parseRequest,
@@ -111,24 +112,7 @@ export class KioskService {
 
   /** The typed surface, for in-process callers (tests, Electron main). Each call goes through {@link handle}. */
   api(): KioskApi {
-    const call =
-      <C extends KioskChannel>(channel: C) =>
-      (request: KioskRequest<C>) =>
-        this.handle(channel, request) as Promise<Result<KioskResponses[C]>>;
-    return {
-      submitFrame: call('submitFrame'),
-      resetFrames: call('resetFrames'),
-      punchWithPin: call('punchWithPin'),
-      getStatus: call('getStatus'),
-      unlockAdmin: call('unlockAdmin'),
-      setAdminPin: call('setAdminPin'),
-      lockAdmin: call('lockAdmin'),
-      enrolEmployee: call('enrolEmployee'),
-      syncNow: call('syncNow'),
-      attachSnapshot: call('attachSnapshot'),
-      exitKiosk: call('exitKiosk'),
-      updateSettings: call('updateSettings'),
-    };
+    return bindKioskApi((channel, request) => this.handle(channel, request));
   }
 
   private async dispatch(channel: KioskChannel, request: unknown): Promise<Result<unknown>> {

@@ -1,11 +1,6 @@
 import type { Result } from '../../shared/errors.js';
-import type {
-  KioskApi,
-  KioskChannel,
-  KioskRequest,
-  KioskResponses,
-  KioskStatusView,
-} from '../../shared/kiosk/contract.js';
+import { bindKioskApi } from '../../shared/kiosk/bind-api.js';
+import type { KioskApi, KioskStatusView } from '../../shared/kiosk/contract.js';
 import { kioskIpcChannel, kioskIpcEvent } from './ipc-channels.js';
 
 /**
@@ -29,23 +24,8 @@ export interface PreloadIpc {
  * never Electron's event object (which would hand the page a way back to `ipcRenderer`).
  */
 export function createPreloadBridge(ipc: PreloadIpc): ExposedKioskBridge {
-  const call =
-    <C extends KioskChannel>(channel: C) =>
-    (request: KioskRequest<C>): Promise<Result<KioskResponses[C]>> =>
-      ipc.invoke(kioskIpcChannel(channel), request) as Promise<Result<KioskResponses[C]>>;
   return {
-    submitFrame: call('submitFrame'),
-    resetFrames: call('resetFrames'),
-    punchWithPin: call('punchWithPin'),
-    getStatus: call('getStatus'),
-    unlockAdmin: call('unlockAdmin'),
-    setAdminPin: call('setAdminPin'),
-    lockAdmin: call('lockAdmin'),
-    enrolEmployee: call('enrolEmployee'),
-    syncNow: call('syncNow'),
-    attachSnapshot: call('attachSnapshot'),
-    exitKiosk: call('exitKiosk'),
-    updateSettings: call('updateSettings'),
+    ...bindKioskApi((channel, request) => ipc.invoke(kioskIpcChannel(channel), request) as Promise<Result<unknown>>),
     onStatus(listener: (status: KioskStatusView) => void): void {
       ipc.on(kioskIpcEvent('status'), (_event, status) => listener(status as KioskStatusView));
     },

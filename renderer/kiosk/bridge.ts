@@ -1,12 +1,6 @@
 import type { Result } from '../../shared/errors.js';
-import {
-  KIOSK_CHANNELS,
-  type KioskApi,
-  type KioskChannel,
-  type KioskRequest,
-  type KioskResponses,
-  type KioskStatusView,
-} from '../../shared/kiosk/contract.js';
+import { bindKioskApi } from '../../shared/kiosk/bind-api.js';
+import type { KioskApi, KioskStatusView } from '../../shared/kiosk/contract.js';
 
 /** The bridge as the screen sees it: the contract plus the status stream. */
 export interface KioskBridge {
@@ -33,21 +27,18 @@ export function connectBridge(): KioskBridge {
   const preload = window.clockface;
   if (preload) return { api: preload, onStatus: (l) => preload.onStatus(l) };
   const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
-  const call =
-    <C extends KioskChannel>(channel: C) =>
-    async (request: KioskRequest<C>): Promise<Result<KioskResponses[C]>> => {
-      try {
-        const response = await fetch(`/api/${channel}`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-Clockface-Token': token },
-          body: JSON.stringify(request),
-        });
-        return (await response.json()) as Result<KioskResponses[C]>;
-      } catch (e) {
-        return { ok: false, error: { code: 'INTERNAL', message: `the kiosk service did not answer (${(e as Error).message})` } };
-      }
-    };
-  const api = Object.fromEntries(KIOSK_CHANNELS.map((c) => [c, call(c)])) as unknown as KioskApi;
+  const api = bindKioskApi(async (channel, request) => {
+    try {
+      const response = await fetch(`/api/${channel}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Clockface-Token': token },
+        body: JSON.stringify(request),
+      });
+      return (await response.json()) as Result<unknown>;
+    } catch (e) {
+      return { ok: false, error: { code: 'INTERNAL', message: `the kiosk service did not answer (${(e as Error).message})` } };
+    }
+  });
   return {
     api,
     onStatus(listener) {
