@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
@@ -94,6 +95,8 @@ export class KioskCore {
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
   private fallbackPausedUntil = 0;
+  /** Prepared once: it runs for every hit of every camera frame. */
+  private ownerOf: Database.Statement | null = null;
   private lastFruitlessFallbackAt = 0;
   /** The head-turn check in progress, and the punch it will make. */
   private challenge: { check: LivenessChallenge; employeeId: number; direction: 'in' | 'out'; distance: number; source: 'cache' | 'central' } | null = null;
@@ -326,7 +329,8 @@ export class KioskCore {
   /** The cache's verdict on one descriptor. */
   judgeLocally(descriptor: Float32Array): FrameVerdict {
     const hits = this.index.search(descriptor, NEIGHBOURS);
-    const owner = this.db.prepare('SELECT employee_id FROM templates WHERE id = ?').pluck();
+    this.ownerOf ??= this.db.prepare('SELECT employee_id FROM templates WHERE id = ?').pluck();
+    const owner = this.ownerOf;
     const named: TemplateHit[] = [];
     for (const h of hits) {
       // A hit the table no longer has was removed by a sync the index has not caught up with: not a match.
