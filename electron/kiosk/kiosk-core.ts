@@ -29,6 +29,7 @@ import { lastPunchOf, recordPunch, type NewPunch, type StoredPunch } from './pun
 import { RosterSync, type SyncResult } from './roster-sync.js';
 import { Uploader, type UploadStatus } from './uploader.js';
 import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
+import { applySearchSettings } from '../central/search-settings.js';
 
 const log = createLogger('kiosk.core');
 
@@ -352,6 +353,7 @@ export class KioskCore {
         { url: this.settings.rosterUrl ?? this.settings.url, embeddedDefault: false },
         { applicationName: `clockface-kiosk:${this.settings.kioskName}:search`, timeoutMs: FALLBACK_TIMEOUT_MS, statementTimeoutMs: FALLBACK_TIMEOUT_MS },
       );
+      await applySearchSettings(client);
       const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; distance: number }>(
         `SELECT e.id::int AS employee_id, e.employee_no, e.full_name, (t.embedding <-> $1::vector)::float8 AS distance
          FROM face_templates t JOIN employees e ON e.id = t.employee_id

@@ -24,6 +24,7 @@ import { writeKioskSettings } from './kiosk-settings.js';
 import { lastPunchOf } from './punch-store.js';
 import { ADMIN_SUBJECT, DEFAULT_PIN_GUARD, PinGuard, type PinGuardOptions } from './pin-guard.js';
 import { RosterFollower } from './roster-follower.js';
+import { applySearchSettings } from '../central/search-settings.js';
 
 const log = createLogger('kiosk.service');
 
@@ -272,6 +273,8 @@ export class KioskService {
       return fail('CENTRAL_REQUIRED', 'enrolment needs the central database, and it cannot be reached now');
     }
     try {
+      // kiosk_enrol's duplicate-face guard is an hnsw search filtered to "anyone else": it needs the search settings.
+      await applySearchSettings(client);
       const { rows } = await client.query<{
         employee_no: string;
         full_name: string;

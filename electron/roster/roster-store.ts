@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { toVectorLiteral } from '../central/vector-literal.js';
+import { applySearchSettings } from '../central/search-settings.js';
 
 /**
  * Roster writes and reads on central, for the IT tooling (admin connection). Kiosks never call these: they read
@@ -148,6 +149,7 @@ export async function nearestEmployees(
   k: number,
   excludeEmployeeNo?: string,
 ): Promise<Neighbour[]> {
+  await applySearchSettings(client);
   // The inner query is the index scan (ORDER BY distance LIMIT); grouping by person happens on its few rows.
   const { rows } = await client.query<{ employee_no: string; full_name: string; active: boolean; distance: number }>(
     `SELECT employee_no, full_name, active, min(distance) AS distance FROM (

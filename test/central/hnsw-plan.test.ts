@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import { CENTRAL_EF_SEARCH } from '../../electron/central/search-settings.js';
 import { fromVectorLiteral, toVectorLiteral } from '../../electron/central/vector-literal.js';
+import { nearestEmployees } from '../../electron/roster/roster-store.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { addSite } from '../support/roster-fixtures.js';
 
@@ -62,6 +64,41 @@ describe.each(centralFactories())('1:N face search on $label', (factory) => {
       expect(rows[0]?.id).toBe(String(row.id));
       expect(rows[0]?.distance).toBeCloseTo(0, 5);
       expect(rows).toHaveLength(5);
+    }
+  });
+
+  it('a filtered search still finds someone else behind more than ef_search templates of the person it leaves out', async () => {
+    // The duplicate guard asks "anyone but this person?". An hnsw scan hands back ef_search candidates and the
+    // WHERE clause filters them afterwards: if the person being enrolled owns every one of them, a plain scan finds
+    // nobody and the guard waves a duplicate through. The search settings' iterative scan keeps going.
+    const crowd = CENTRAL_EF_SEARCH + 100;
+    const { rows: ids } = await client.query<{ id: number }>(
+      `INSERT INTO employees (employee_no, full_name, site) VALUES ('CROWD', 'Many Templates', 'hq'), ('OTHER', 'Someone Else', 'hq')
+       RETURNING id::int`,
+    );
+    const centre = Array.from({ length: 128 }, (_, i) => (i % 2 === 0 ? 0.3 : -0.3));
+    await client.query(
+      `INSERT INTO face_templates (employee_id, model_id, embedding, source)
+       SELECT $1, 'faceapi-resnet128@1',
+              (SELECT array_agg(c + (random() - 0.5) * 0.004) FROM unnest($2::real[]) c WHERE r > 0)::vector, 'import'
+       FROM generate_series(1, $3::int) r`,
+      [ids[0]?.id, centre, crowd],
+    );
+    const other = centre.map((c, i) => (i === 0 ? c + 0.08 : c));
+    await client.query(
+      `INSERT INTO face_templates (employee_id, model_id, embedding, source) VALUES ($1, 'faceapi-resnet128@1', $2, 'import')`,
+      [ids[1]?.id, toVectorLiteral(other)],
+    );
+    await client.query('ANALYZE face_templates');
+    // At 2,300 templates the planner rightly prefers an exact scan for the joined, filtered query; at production
+    // sizes it takes the index. Turning sequential scans off gives this small table the large table's plan.
+    await client.query('SET enable_seqscan = off');
+    try {
+      const found = await nearestEmployees(client, Float32Array.from(centre), 1, 'CROWD');
+      expect(found.map((n) => n.employeeNo)).toEqual(['OTHER']);
+      expect(found[0]?.distance).toBeCloseTo(0.08, 2);
+    } finally {
+      await client.query('RESET enable_seqscan');
     }
   });
 });
