@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,14 +14,34 @@ export interface BenchResult {
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
 
-export function machine(): { cores: number; cpu: string; memoryGiB: number; node: string; date: string } {
+export interface Machine {
+  cores: number;
+  cpu: string;
+  memoryGiB: number;
+  node: string;
+  date: string;
+  /** 1-minute load average: a benchmark run on a busy machine says so in its own record. */
+  loadAverage1m: number;
+}
+
+export function machine(): Machine {
   return {
     cores: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     date: new Date().toISOString(),
+    loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)),
   };
+}
+
+/** When and how each suite in results.json was last run (results.json mixes suites from separate runs). */
+export interface SuiteRun {
+  date: string;
+  profile: 'quick' | 'full';
+  seconds: number;
+  loadAverageAtStart: number;
+  loadAverageAtEnd: number;
 }
 
 /** Markdown table of one suite's results. */
@@ -41,12 +61,15 @@ function formatValue(v: number): string {
  * Writes the run's results, replacing earlier results of the suites that ran and keeping the others, so that
  * `npm run bench -- face` does not erase the other suites' figures.
  */
-export function saveResults(results: readonly BenchResult[], suitesRun: readonly string[]): void {
+export function saveResults(results: readonly BenchResult[], runs: Readonly<Record<string, SuiteRun>>): void {
   let previous: BenchResult[] = [];
+  let previousRuns: Record<string, SuiteRun> = {};
   if (existsSync(RESULTS_FILE)) {
-    const parsed = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as { results?: BenchResult[] };
-    previous = (parsed.results ?? []).filter((r) => !suitesRun.includes(r.suite));
+    const parsed = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as { results?: BenchResult[]; runs?: Record<string, SuiteRun> };
+    previous = (parsed.results ?? []).filter((r) => !(r.suite in runs));
+    previousRuns = Object.fromEntries(Object.entries(parsed.runs ?? {}).filter(([suite]) => !(suite in runs)));
   }
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
-  writeFileSync(RESULTS_FILE, `${JSON.stringify({ machine: machine(), results: [...previous, ...results] }, null, 2)}\n`);
+  const file = { machine: machine(), runs: { ...previousRuns, ...runs }, results: [...previous, ...results] };
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(file, null, 2)}\n`);
 }

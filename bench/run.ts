@@ -2,7 +2,7 @@
  * `npm run bench [-- SUITE…] [--full]`: side-by-side benchmarks, reported as ratios where alternatives compete,
  * printed as markdown and stored in bench/results.json. Speed lives here, never in tests.
  */
-import { machine, markdownTable, saveResults, type BenchResult } from './report.js';
+import { machine, markdownTable, saveResults, type BenchResult, type SuiteRun } from './report.js';
 import { centralSuite } from './suites/central.js';
 import { enrolSuite } from './suites/enrol.js';
 import { faceSuite } from './suites/face.js';
@@ -30,14 +30,23 @@ if (unknown.length > 0) {
   const full = args.includes('--full');
   const chosen = suites.filter((s) => wanted.length === 0 || wanted.includes(s.name));
   const m = machine();
-  console.log(`# Clockface benchmarks (${full ? 'full' : 'quick'})\n\n${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.date}\n`);
+  console.log(
+    `# Clockface benchmarks (${full ? 'full' : 'quick'})\n\n${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ` +
+      `${m.date}, load average ${m.loadAverage1m}\n`,
+  );
   const all: BenchResult[] = [];
+  const runs: Record<string, SuiteRun> = {};
+  const runStarted = performance.now();
   for (const suite of chosen) {
     const started = performance.now();
+    const loadAverageAtStart = machine().loadAverage1m;
     const results = await suite.run({ full });
     all.push(...results);
+    const seconds = Math.round((performance.now() - started) / 1000);
+    runs[suite.name] = { date: new Date().toISOString(), profile: full ? 'full' : 'quick', seconds, loadAverageAtStart, loadAverageAtEnd: machine().loadAverage1m };
     console.log(`## ${suite.name}: ${suite.description}\n\n${markdownTable(results)}\n`);
-    console.log(`(${suite.name} took ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    console.log(`(${suite.name} took ${seconds} s)\n`);
   }
-  saveResults(all, chosen.map((s) => s.name));
+  console.log(`(all ${chosen.length} suites took ${((performance.now() - runStarted) / 60_000).toFixed(1)} min)`);
+  saveResults(all, runs);
 }
