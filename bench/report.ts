@@ -13,6 +13,8 @@ export interface BenchResult {
 }
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
+/** `--full` runs are kept apart, so that a later quick run does not replace the large sizes' figures. */
+export const FULL_RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results-full.json');
 
 export interface Machine {
   cores: number;
@@ -61,15 +63,15 @@ function formatValue(v: number): string {
  * Writes the run's results, replacing earlier results of the suites that ran and keeping the others, so that
  * `npm run bench -- face` does not erase the other suites' figures.
  */
-export function saveResults(results: readonly BenchResult[], runs: Readonly<Record<string, SuiteRun>>): void {
+export function saveResults(results: readonly BenchResult[], runs: Readonly<Record<string, SuiteRun>>, file = RESULTS_FILE): void {
   let previous: BenchResult[] = [];
   let previousRuns: Record<string, SuiteRun> = {};
-  if (existsSync(RESULTS_FILE)) {
-    const parsed = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as { results?: BenchResult[]; runs?: Record<string, SuiteRun> };
+  if (existsSync(file)) {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { results?: BenchResult[]; runs?: Record<string, SuiteRun> };
     previous = (parsed.results ?? []).filter((r) => !(r.suite in runs));
     previousRuns = Object.fromEntries(Object.entries(parsed.runs ?? {}).filter(([suite]) => !(suite in runs)));
   }
-  mkdirSync(dirname(RESULTS_FILE), { recursive: true });
-  const file = { machine: machine(), runs: { ...previousRuns, ...runs }, results: [...previous, ...results] };
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(file, null, 2)}\n`);
+  mkdirSync(dirname(file), { recursive: true });
+  const content = { machine: machine(), runs: { ...previousRuns, ...runs }, results: [...previous, ...results] };
+  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- SUITE…] [--full]`: side-by-side benchmarks, reported as ratios where alternatives compete,
- * printed as markdown and stored in bench/results.json. Speed lives here, never in tests.
+ * printed as markdown and stored in bench/results.json (`--full`: bench/results-full.json). Speed lives here, never in tests.
  */
-import { machine, markdownTable, saveResults, type BenchResult, type SuiteRun } from './report.js';
+import { FULL_RESULTS_FILE, RESULTS_FILE, machine, markdownTable, saveResults, type BenchResult, type SuiteRun } from './report.js';
 import { centralSuite } from './suites/central.js';
 import { enrolSuite } from './suites/enrol.js';
 import { faceSuite } from './suites/face.js';
@@ -48,5 +48,5 @@ if (unknown.length > 0) {
     console.log(`(${suite.name} took ${seconds} s)\n`);
   }
   console.log(`(all ${chosen.length} suites took ${((performance.now() - runStarted) / 60_000).toFixed(1)} min)`);
-  saveResults(all, runs);
+  saveResults(all, runs, full ? FULL_RESULTS_FILE : RESULTS_FILE);
 }
