@@ -74,6 +74,11 @@ export async function readRosterChanges(
     });
   }
   if (nextWatermark === null) throw new Error('roster_changes_since returned no watermark');
+  // A reader can be ahead of the server it asks: a watermark taken on the primary, then read from a lagging
+  // replica (or after rosterUrl was changed). The server then offers its own, older horizon; taking it would move
+  // the watermark back and deliver again changes already applied. No change at or past `since` was skipped (the
+  // query returns none below `since`), so keeping `since` is exact. Found by test/faults/properties-watermark.test.ts.
+  if (!snapshotNeeded && BigInt(nextWatermark) < BigInt(since)) nextWatermark = since;
   return { changes, nextWatermark, snapshotNeeded };
 }
 

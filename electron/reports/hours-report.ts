@@ -32,6 +32,12 @@ export async function hoursReport(
     throw new ClockfaceError('INVALID_ARGUMENT', 'dates are YYYY-MM-DD, with --from not after --to');
   }
   const maxShiftHours = range.maxShiftHours ?? DEFAULT_MAX_SHIFT_HOURS;
+  // The read window is anchored in UTC, not in the session's TimeZone: one day either side covers every site zone
+  // (offsets are within ±14 h), where a server set to UTC+14 reading a UTC-12 site would cut off a night shift's
+  // OUT. Hours as float8: a maxShiftHours of 12.5 is valid (make_interval(hours => …) takes only integers).
+  // Punches at the same instant are ordered OUT before IN (then by id, so the report never depends on the order
+  // rows happen to come back in): an OUT and the next IN entered at the same minute close one shift and open the
+  // next; the other way round they would pair into a zero-length shift and void both. The pairing sort is stable.
   const { rows } = await client.query<{
     employee_id: string;
     employee_no: string;
@@ -43,10 +49,10 @@ export async function hoursReport(
   }>(
     `SELECT p.employee_id::text, e.employee_no, e.full_name, e.site, s.time_zone, p.direction, p.punched_at
      FROM punches p JOIN employees e ON e.id = p.employee_id JOIN sites s ON s.code = e.site
-     WHERE p.punched_at >= ($1::date - 1) - make_interval(hours => $3)
-       AND p.punched_at < ($2::date + 2) + make_interval(hours => $3)
+     WHERE p.punched_at >= (($1::date - 1)::timestamp AT TIME ZONE 'UTC') - $3::float8 * interval '1 hour'
+       AND p.punched_at < (($2::date + 2)::timestamp AT TIME ZONE 'UTC') + $3::float8 * interval '1 hour'
        AND ($4::text IS NULL OR e.site = $4)
-     ORDER BY p.employee_id, p.punched_at`,
+     ORDER BY p.employee_id, p.punched_at, p.direction DESC, p.id`,
     [range.from, range.to, maxShiftHours, range.site ?? null],
   );
   const people = new Map<number, { employeeNo: string; fullName: string; site: string; timeZone: string }>();

@@ -59,7 +59,9 @@ export function judgeFrame<Id = number>(
   const [first, second] = ranked;
   if (!first) return { kind: 'unknown', bestDistance: null };
   if (first[1] > config.threshold) return { kind: 'unknown', bestDistance: first[1] };
-  if (second && second[1] - first[1] < config.margin) {
+  // An exact tie is ambiguous even with a margin of 0: otherwise whichever person the index happened to list first
+  // would get the punch (found by the property tests in test/faults/properties-match.test.ts).
+  if (second && (second[1] - first[1] < config.margin || second[1] === first[1])) {
     return { kind: 'ambiguous', employeeId: first[0], distance: first[1], runnerUpId: second[0], runnerUpDistance: second[1] };
   }
   return { kind: 'candidate', employeeId: first[0], distance: first[1] };
