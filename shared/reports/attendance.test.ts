@@ -16,6 +16,15 @@ describe('punch pairing', () => {
     expect(day?.lastOut?.toISOString()).toBe('2026-03-02T17:15:00.000Z');
   });
 
+  it('back-to-back shifts: an OUT and the next IN at the same instant pair the same in either input order', () => {
+    const night = [p('in', '2026-03-02T00:10Z'), p('out', '2026-03-02T08:10Z')];
+    const day = [p('in', '2026-03-02T08:10Z'), p('out', '2026-03-02T16:10Z')];
+    for (const punches of [[...night, ...day], [night[0]!, day[0]!, night[1]!, day[1]!]]) {
+      const days = summariseDays(punches, opts);
+      expect(days.map((d) => [d.day, d.workedMs / 3_600_000, d.flags])).toEqual([['2026-03-02', 16, []]]);
+    }
+  });
+
   it('a night shift belongs to the day it started', () => {
     const days = summariseDays([p('in', '2026-03-02T22:00Z'), p('out', '2026-03-03T06:30Z')], opts);
     expect(days).toHaveLength(1);

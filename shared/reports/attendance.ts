@@ -85,7 +85,10 @@ export function summariseDays(punches: readonly Punch[], options: PairingOptions
   };
 
   for (const [employeeId, list] of byEmployee) {
-    list.sort((a, b) => a.at.getTime() - b.at.getTime());
+    // At the same instant an OUT closes the shift before the next IN opens one (back-to-back shifts), whatever
+    // order the punches arrived in; hours-report.ts orders its SQL the same way.
+    const rank = (p: Punch): number => (p.direction === 'out' ? 0 : 1);
+    list.sort((a, b) => a.at.getTime() - b.at.getTime() || rank(a) - rank(b));
     let open: Punch | null = null;
     for (const p of list) {
       if (p.direction === 'in') {
