@@ -39,25 +39,30 @@ export class PinGuard {
     return until > this.now() ? until : null;
   }
 
-  /** Runs `verify` unless the subject is locked; records the outcome. */
+  /**
+   * Runs `verify` unless the subject is locked; records the outcome.
+   *
+   * The attempt is counted as a failure *before* `verify` runs (synchronously, in SQLite) and forgiven only when it
+   * succeeds. Verifying takes tens of milliseconds (scrypt) and yields: counting afterwards would let a burst of
+   * parallel guesses all pass the lock check before the first one was counted, and a process killed mid-check
+   * would forget the guess. This way no more than `maxFailures` guesses are ever verified per lock period.
+   */
   async check(subject: string, verify: () => Promise<boolean>): Promise<PinCheck> {
     const locked = this.lockedUntil(subject);
     if (locked) return { kind: 'locked', until: locked };
-    if (await verify()) {
-      this.db.prepare('DELETE FROM pin_attempts WHERE subject = ?').run(subject);
-      return { kind: 'ok' };
-    }
     const row = this.db.prepare('SELECT failures, locked_until FROM pin_attempts WHERE subject = ?').get(subject) as
       | { failures: number; locked_until: string | null }
       | undefined;
     // A lock that has run out starts a fresh count.
     const failures = (row && !row.locked_until ? row.failures : 0) + 1;
-    if (failures >= this.options.maxFailures) {
-      const until = new Date(this.now().getTime() + this.options.lockMinutes * 60_000);
-      this.upsert(subject, failures, until.toISOString());
-      return { kind: 'locked', until };
+    const lockUntil =
+      failures >= this.options.maxFailures ? new Date(this.now().getTime() + this.options.lockMinutes * 60_000) : null;
+    this.upsert(subject, failures, lockUntil?.toISOString() ?? null);
+    if (await verify()) {
+      this.db.prepare('DELETE FROM pin_attempts WHERE subject = ?').run(subject);
+      return { kind: 'ok' };
     }
-    this.upsert(subject, failures, null);
+    if (lockUntil) return { kind: 'locked', until: lockUntil };
     return { kind: 'wrong', attemptsLeft: this.options.maxFailures - failures };
   }
 

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { ClockfaceError } from '../../shared/errors.js';
+import { readFileSync, statSync } from 'node:fs';
+import { ClockfaceError, isClockfaceError } from '../../shared/errors.js';
+import { readImageFile } from '../face/decode-image.js';
 import type pg from 'pg';
 import type { FaceEngine } from '../../shared/face/engine.js';
 import { createLogger } from '../../shared/logger.js';
@@ -65,7 +66,13 @@ async function prepare(
     try {
       const templates: PreparedTemplate[] = [];
       for (const photo of row.photos) {
-        const bytes = readFileSync(photo);
+        let bytes: Buffer;
+        try {
+          bytes = readImageFile(photo);
+        } catch (e) {
+          if (!isClockfaceError(e)) throw e;
+          throw new EnrolmentRefused('PHOTO_UNREADABLE', `${photo.split('/').at(-1) ?? photo}: ${e.message}`);
+        }
         const hash = sha256(bytes);
         if (enrolled.get(row.employeeNo)?.has(hash) || templates.some((t) => t.photoSha256 === hash)) continue;
         let verdict = verdicts.get(hash);
@@ -110,6 +117,9 @@ async function applyRow(
   return { outcome: outcome === 'unchanged' && templatesAdded > 0 ? 'updated' : outcome, templatesAdded };
 }
 
+/** A roster of 100k people with a few photo names each is ~10 MB; anything far beyond is not a roster. */
+const MAX_ROSTER_BYTES = 64 * 2 ** 20;
+
 /**
  * Imports a roster file: validates every row, enrols photos, applies valid rows in batches (each row all or
  * nothing, inside a savepoint), reports every bad row with its line and reason. Re-running the same file changes
@@ -118,8 +128,15 @@ async function applyRow(
 export async function importRoster(client: pg.ClientBase, file: string, options: ImportOptions): Promise<ImportSummary> {
   let bytes: Buffer;
   try {
+    // A regular file of sane size: `roster import /dev/zero` (or a FIFO) would otherwise read forever.
+    const stat = statSync(file);
+    if (!stat.isFile() && !stat.isDirectory()) throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: not a regular file`);
+    if (stat.size > MAX_ROSTER_BYTES) {
+      throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: larger than ${MAX_ROSTER_BYTES / 2 ** 20} MB; split it into several files`);
+    }
     bytes = readFileSync(file);
   } catch (e) {
+    if (e instanceof ClockfaceError) throw e;
     const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
     throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`);
   }

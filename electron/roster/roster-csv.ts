@@ -1,8 +1,9 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { ClockfaceError } from '../../shared/errors.js';
+import { MAX_IMAGE_BYTES } from '../face/decode-image.js';
 import { PIN_PATTERN } from '../security/pin-hash.js';
 
 /** The roster file's columns. `photos` holds paths relative to --photos, separated by ';'; `pin` is optional. */
@@ -47,10 +48,19 @@ export interface RosterRow {
   pin: string | null;
 }
 
-const optionalText = (max: number) =>
+/**
+ * Control characters (NUL, newlines inside quoted fields, escape sequences…) have no place in a name and break what
+ * shows it: PostgreSQL refuses NUL outright, a newline splits report lines, an escape repaints a terminal. Refused
+ * per field, so the row's error names the field. Format characters (zero-width joiners, right-to-left marks) are
+ * part of how many scripts are written and are stored as given.
+ */
+const NO_CONTROL = /^[^\p{Cc}]*$/u;
+
+const optionalText = (field: string, max: number) =>
   z
     .string()
-    .max(max, `longer than ${max} characters`)
+    .max(max, `${field} longer than ${max} characters`)
+    .regex(NO_CONTROL, `${field} contains control characters (line breaks, tabs, NUL…)`)
     .transform((s) => (s.trim() === '' ? null : s.trim()));
 
 const rowSchema = z.object({
@@ -58,18 +68,25 @@ const rowSchema = z.object({
     .string()
     .trim()
     .min(1, 'missing employee number')
-    .regex(/^[^\s\p{Cc}]{1,64}$/u, 'employee number: 1 to 64 characters without spaces or control characters'),
-  full_name: z.string().trim().min(1, 'missing full name').max(200, 'full name longer than 200 characters'),
-  department: optionalText(200),
+    // No invisible characters either (\p{Cf}: zero-width spaces, direction marks): two numbers that look the same
+    // on screen and in reports must be the same number.
+    .regex(/^[^\s\p{Cc}\p{Cf}]{1,64}$/u, 'employee number: 1 to 64 characters without spaces, control or invisible characters'),
+  full_name: z
+    .string()
+    .trim()
+    .min(1, 'missing full name')
+    .max(200, 'full name longer than 200 characters')
+    .regex(NO_CONTROL, 'full name contains control characters (line breaks, tabs, NUL…)'),
+  department: optionalText('department', 200),
   site: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'site: letters, digits, _ . - (up to 64)'),
-  photos: z.string(),
+  photos: z.string().regex(NO_CONTROL, 'photos: a path contains control characters (NUL, line breaks…)'),
   pin: z
     .string()
     .trim()
-    .refine((p) => p === '' || PIN_PATTERN.test(p), 'PIN must be 4 to 8 digits'),
+    .refine((p) => p === '' || PIN_PATTERN.test(p), 'pin: 4 to 8 digits'),
 });
 
 function decodeUtf8(buffer: Buffer, file: string): string {
@@ -109,11 +126,21 @@ function checkPhoto(photosDir: string, entry: string): { path: string } | { code
   if (isAbsolute(entry) || !inside(candidate)) {
     return { code: 'PHOTO_OUTSIDE_FOLDER', reason: `photo "${entry}" is outside the photos folder` };
   }
-  if (!existsSync(candidate) || !statSync(candidate).isFile()) {
+  // Where the path really leads is checked before anything about the target is asked: a link to a FIFO or a device
+  // outside the folder must be refused as outside, never stat'ed or opened.
+  let real: string;
+  try {
+    real = realpathSync(candidate);
+  } catch {
     return { code: 'PHOTO_MISSING', reason: `photo "${entry}" not found in the photos folder` };
   }
-  const real = realpathSync(candidate);
   if (!inside(real)) return { code: 'PHOTO_OUTSIDE_FOLDER', reason: `photo "${entry}" links outside the photos folder` };
+  const stat = statSync(real);
+  if (!stat.isFile()) return { code: 'PHOTO_MISSING', reason: `photo "${entry}" is not a file` };
+  // Checked before the file is read: a 50 MB "photo" is refused without holding it in memory.
+  if (stat.size > MAX_IMAGE_BYTES) {
+    return { code: 'PHOTO_UNREADABLE', reason: `photo "${entry}" is larger than ${MAX_IMAGE_BYTES / 2 ** 20} MB` };
+  }
   return { path: real };
 }
 

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ClockfaceError } from '../../../shared/errors.js';
 import { nodeFaceEngine } from '../../face/node-face-engine.js';
 import { analyzePhoto, EnrolmentRefused, sha256, storeTemplateGuarded } from '../../roster/enrol-photos.js';
 import { findEmployees } from '../../roster/roster-store.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+import { readImageFile } from '../../face/decode-image.js';
 
 interface PhotoOutcome {
   photo: string;
@@ -30,9 +30,10 @@ export function enrollCommand(): Command {
       for (const photo of photos) {
         let bytes: Buffer;
         try {
-          bytes = readFileSync(photo);
-        } catch {
-          outcomes.push({ photo, status: 'refused', code: 'PHOTO_MISSING', reason: 'cannot read the file' });
+          // The same guarded read as roster import: regular files only, size-capped, before any decoding.
+          bytes = readImageFile(photo);
+        } catch (e) {
+          outcomes.push({ photo, status: 'refused', code: 'PHOTO_MISSING', reason: (e as Error).message });
           continue;
         }
         const verdict = await analyzePhoto(engine, bytes);

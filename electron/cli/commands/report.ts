@@ -12,9 +12,23 @@ interface ReportOptions extends CentralOptions {
   out?: string;
 }
 
+/**
+ * A cell that starts with = + - @ (or a tab or CR before one) is run as a formula when the report is opened in a
+ * spreadsheet: a name like `=HYPERLINK(…)` typed into the roster would become a live link or command in payroll's
+ * Excel (CSV injection). Such cells get a leading apostrophe, which spreadsheets show as text (OWASP's advice). The
+ * JSON format stays byte-exact.
+ */
+function spreadsheetSafe(cell: string): string {
+  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+}
+
 function toCsv(rows: readonly HoursRow[]): string {
   return stringify(
-    rows.map((r) => [r.employeeNo, r.fullName, r.site, r.day, r.firstIn ?? '', r.lastOut ?? '', r.workedHours.toFixed(2), r.flags.join(';')]),
+    rows.map((r) =>
+      [r.employeeNo, r.fullName, r.site, r.day, r.firstIn ?? '', r.lastOut ?? '', r.workedHours.toFixed(2), r.flags.join(';')].map(
+        spreadsheetSafe,
+      ),
+    ),
     { header: true, columns: ['employee_no', 'full_name', 'site', 'day', 'first_in', 'last_out', 'worked_hours', 'flags'] },
   );
 }

@@ -15,7 +15,15 @@ export interface BrowserHostOptions {
   host?: string;
   /** Fixed token (tests); by default a random one per start, printed in the address. */
   token?: string;
+  /** How long one request (headers and body) may take; {@link REQUEST_TIMEOUT_MS} by default. */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * A request trickled in a byte at a time would hold its connection for Node's default of five minutes; a bridge
+ * request is at most 128 KiB from the same machine, so 20 s is plenty and a slow-drip client is cut early.
+ */
+export const REQUEST_TIMEOUT_MS = 20_000;
 
 export interface BrowserHost {
   /** Base address, e.g. http://127.0.0.1:5180 */
@@ -47,7 +55,11 @@ export async function startBrowserHost(service: KioskService, options: BrowserHo
   let origin = '';
   let allowedHosts = new Set<string>();
 
-  const server = createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // Node looks for timed-out requests only every connectionsCheckingInterval (30 s by default): check often enough
+  // that the timeout means what it says.
+  const timeouts = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(5_000, requestTimeout / 4)) };
+  const server = createServer(timeouts, (req, res) => {
     route(req, res).catch((e: unknown) => {
       log.error('browser host request failed', { error: (e as Error).message });
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'internal error' } });
@@ -73,7 +85,13 @@ export async function startBrowserHost(service: KioskService, options: BrowserHo
       } catch {
         return sendJson(res, 400, refused('the body is not JSON'));
       }
-      const result = await service.handle(decodeURIComponent(url.pathname.slice('/api/'.length)), value);
+      let channel: string;
+      try {
+        channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+      } catch {
+        return sendJson(res, 400, refused('the channel name is not valid percent-encoding'));
+      }
+      const result = await service.handle(channel, value);
       return sendJson(res, 200, result);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed');
