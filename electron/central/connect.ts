@@ -40,17 +40,45 @@ export function explainConnectError(e: unknown, target: CentralTarget): unknown 
   return e;
 }
 
+/**
+ * How long a kiosk waits on central, per connection attempt and per query, before giving up on that connection.
+ *
+ * Why a client-side limit: a link can stall with nothing erroring (a NAT or firewall silently dropping packets, a
+ * half-dead Wi-Fi): the socket stays open, no reset arrives, and TCP keepalive only probes an idle socket. Without
+ * a limit here the uploader's query, or the roster sync's, waits forever, and with it every later upload and sync
+ * of that kiosk (the follower never overlaps syncs). A server-side statement_timeout cannot help: its error would
+ * travel back over the same stalled link. The query limit is generous because a snapshot page of 5,000 templates
+ * (about 2.5 MB) must get through a slow link; a punch never waits on it (the kiosk punches locally).
+ */
+export const KIOSK_CONNECT_TIMEOUT_MS = 10_000;
+export const KIOSK_QUERY_TIMEOUT_MS = 60_000;
+
+/** Options of {@link connectCentral}. */
+export interface ConnectOptions {
+  applicationName?: string;
+  /** Connection attempt (TCP, TLS and login), client side. Default 10 s. */
+  timeoutMs?: number;
+  /** Server-side statement_timeout: stops runaway statements on central (it cannot detect a stalled link). */
+  statementTimeoutMs?: number;
+  /**
+   * Client-side limit on each query's answer, and on closing the connection: past it the query fails with
+   * "Query read timeout" and the socket is destroyed, so a stalled link ends in an error instead of a hang.
+   * Also turns TCP keepalive on, so that a peer that vanished is noticed on an idle connection. Off when absent.
+   */
+  queryTimeoutMs?: number;
+}
+
 /** Opens one client connection to central, with errors that say which URL failed and why. */
-export async function connectCentral(
-  target: CentralTarget,
-  options?: { applicationName?: string; timeoutMs?: number; statementTimeoutMs?: number },
-): Promise<pg.Client> {
-  const client = new pg.Client({
+export async function connectCentral(target: CentralTarget, options?: ConnectOptions): Promise<pg.Client> {
+  const queryTimeoutMs = options?.queryTimeoutMs;
+  const config: pg.ClientConfig = {
     connectionString: target.url,
     application_name: options?.applicationName ?? 'clockface',
     connectionTimeoutMillis: options?.timeoutMs ?? 10_000,
     ...(options?.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-  });
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 } : {}),
+  };
+  const client = queryTimeoutMs ? new BoundedClient(config, queryTimeoutMs) : new pg.Client(config);
   // An idle connection the server drops (restart, revoked kiosk) emits 'error'; unheard, it would kill the
   // process. The next query on the client fails and its caller decides what to do.
   client.on('error', (e) => log.warn('central connection lost', { error: e.message, url: redactUrl(target.url) }));
@@ -61,4 +89,31 @@ export async function connectCentral(
     throw explainConnectError(e, target);
   }
   return client;
+}
+
+/**
+ * A client whose end() cannot hang. pg's end() sends Terminate and waits for the server to close the socket; on a
+ * stalled link that close never comes (and the FIN is never answered), so callers that end a connection in a
+ * `finally` would wait forever. After `endTimeoutMs` the socket is destroyed, which pg reports as ended.
+ */
+class BoundedClient extends pg.Client {
+  constructor(
+    config: pg.ClientConfig,
+    private readonly endTimeoutMs: number,
+  ) {
+    super(config);
+  }
+
+  override end(): Promise<void>;
+  override end(callback: (err: Error) => void): void;
+  override end(callback?: (err: Error) => void): Promise<void> | void {
+    const timer = setTimeout(() => this.connection.stream.destroy(), this.endTimeoutMs);
+    timer.unref();
+    const ended = super.end().finally(() => clearTimeout(timer));
+    if (!callback) return ended;
+    ended.then(
+      () => undefined,
+      (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))),
+    );
+  }
 }

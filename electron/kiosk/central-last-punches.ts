@@ -43,13 +43,19 @@ export async function syncCentralLastPunches(db: KioskDatabase, client: pg.Clien
  * Punches carry the kiosk clock (punched_at) and central's (received_at); this offset is what the screen shows
  * when the kiosk clock drifts.
  */
-export async function sendHeartbeat(client: pg.ClientBase, kioskId: number, appVersion: string): Promise<number> {
-  const sent = Date.now();
+export async function sendHeartbeat(
+  client: pg.ClientBase,
+  kioskId: number,
+  appVersion: string,
+  /** The clock the kiosk stamps punches with (injectable in tests): the offset is that clock's, not the OS's. */
+  kioskNow: () => Date = () => new Date(),
+): Promise<number> {
+  const sent = kioskNow().getTime();
   const { rows } = await client.query<{ now: Date }>(
     'UPDATE kiosks SET last_seen_at = now(), app_version = $2 WHERE id = $1 RETURNING clock_timestamp() AS now',
     [kioskId, appVersion],
   );
-  const received = Date.now();
+  const received = kioskNow().getTime();
   const server = rows[0]?.now.getTime() ?? (sent + received) / 2;
   return Math.round((sent + received) / 2 - server);
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
@@ -12,10 +13,11 @@ import {
   decidePunch,
   judgeFrame,
   type FrameVerdict,
+  type LastPunch,
   type MatchPolicyConfig,
   type TemplateHit,
 } from '../../shared/kiosk/match-policy.js';
-import { connectCentral } from '../central/connect.js';
+import { KIOSK_CONNECT_TIMEOUT_MS, KIOSK_QUERY_TIMEOUT_MS, connectCentral } from '../central/connect.js';
 import { toVectorLiteral } from '../central/vector-literal.js';
 import { sendHeartbeat, syncCentralLastPunches } from './central-last-punches.js';
 import { uploadSnapshots } from './snapshot-upload.js';
@@ -80,7 +82,16 @@ export interface KioskStatus {
 
 export interface KioskCoreOptions {
   engine?: VectorEngineName | 'auto';
+  /** The wall clock: punch times. It may jump (NTP, a flat RTC battery, someone setting the time). */
   now?: () => Date;
+  /**
+   * A monotonic clock (ms, default performance.now): elapsed time that wall-clock jumps do not distort, for the
+   * debounce and direction of repeat punches made here and for the fallback's pauses. Tests that move `now` by
+   * hand move this one with it.
+   */
+  monotonicNow?: () => number;
+  /** Limits on waiting for central (connection attempt, each query); defaults in connect.ts. */
+  centralTimeouts?: { connectMs?: number; queryMs?: number };
   /** For the head-turn side; tests pass a fixed one. */
   random?: () => number;
   appVersion?: string;
@@ -95,14 +106,19 @@ export class KioskCore {
   private voter: FrameVoter;
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
-  private fallbackPausedUntil = 0;
+  private fallbackPausedUntil = Number.NEGATIVE_INFINITY;
   /** Prepared once: it runs for every hit of every camera frame. */
   private ownerOf: Database.Statement | null = null;
-  private lastFruitlessFallbackAt = 0;
+  private lastFruitlessFallbackAt = Number.NEGATIVE_INFINITY;
   /** The head-turn check in progress, and the punch it will make. */
   private challenge: { check: LivenessChallenge; employeeId: number; direction: 'in' | 'out'; distance: number; source: 'cache' | 'central' } | null = null;
   /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
   private clockOffsetMs: number | null = null;
+  /**
+   * The last punch recorded by this process per employee, with the monotonic time it was made: lets a repeat
+   * punch be judged on real elapsed time even when the wall clock jumped in between (see lastPunchFor).
+   */
+  private readonly punchedHere = new Map<number, { direction: 'in' | 'out'; at: string; monotonicMs: number }>();
   /** Employees the central fallback named; used only until the next sync brings their templates. */
   private readonly centralNames = new Map<number, EmployeeSummary>();
 
@@ -166,16 +182,31 @@ export class KioskCore {
     return this.options.now?.() ?? new Date();
   }
 
+  private monotonic(): number {
+    return this.options.monotonicNow?.() ?? performance.now();
+  }
+
+  /** Every kiosk connection has client-side limits: a stalled link must end in an error, never in a hang. */
+  private centralLimits(): { timeoutMs: number; queryTimeoutMs: number } {
+    return {
+      timeoutMs: this.options.centralTimeouts?.connectMs ?? KIOSK_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: this.options.centralTimeouts?.queryMs ?? KIOSK_QUERY_TIMEOUT_MS,
+    };
+  }
+
   /** A connection for punches and heartbeats (the primary). */
   connectPrimary(): Promise<pg.Client> {
-    return connectCentral({ url: this.settings.url, embeddedDefault: false }, { applicationName: `clockface-kiosk:${this.settings.kioskName}` });
+    return connectCentral(
+      { url: this.settings.url, embeddedDefault: false },
+      { applicationName: `clockface-kiosk:${this.settings.kioskName}`, ...this.centralLimits() },
+    );
   }
 
   /** A connection for roster reads: the read replica when configured. */
   connectRoster(): Promise<pg.Client> {
     return connectCentral(
       { url: this.settings.rosterUrl ?? this.settings.url, embeddedDefault: false },
-      { applicationName: `clockface-kiosk:${this.settings.kioskName}:roster` },
+      { applicationName: `clockface-kiosk:${this.settings.kioskName}:roster`, ...this.centralLimits() },
     );
   }
 
@@ -191,10 +222,11 @@ export class KioskCore {
     try {
       const { rows } = await client.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
       const target = BigInt(rows[0]?.x ?? '0');
-      const deadline = Date.now() + waitMs;
+      // Monotonic: a wall clock set back a day must not turn a 2 s wait into a day's.
+      const deadline = this.monotonic() + waitMs;
       let result = await this.sync.sync(client);
       let changesRead = result.changesRead;
-      while (BigInt(result.watermark) < target && Date.now() < deadline) {
+      while (BigInt(result.watermark) < target && this.monotonic() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         result = await this.sync.sync(client);
         changesRead += result.changesRead;
@@ -214,7 +246,7 @@ export class KioskCore {
     let client: pg.Client | null = null;
     try {
       client = await this.connectPrimary();
-      this.clockOffsetMs = await sendHeartbeat(client, this.settings.kioskId, this.options.appVersion ?? '0.1.0');
+      this.clockOffsetMs = await sendHeartbeat(client, this.settings.kioskId, this.options.appVersion ?? '0.1.0', () => this.now());
       this.uploader.noteContact(true);
       await uploadSnapshots(this.db, client);
     } catch (e) {
@@ -264,8 +296,10 @@ export class KioskCore {
     }
     const employee = this.employee(vote.employeeId);
     const at = this.now();
-    const decision = decidePunch(lastPunchOf(this.db, vote.employeeId), at, this.policy);
-    if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: decision.at };
+    const last = this.lastPunchFor(vote.employeeId, at);
+    const decision = decidePunch(last, at, this.policy);
+    // "Already clocked in at 09:02" shows the time recorded on that punch, as the person saw it then.
+    if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: last?.recordedAt ?? decision.at };
     if (this.settings.liveness === 'turn-head') {
       const check = LivenessChallenge.start(vote.employeeId, at, this.options.random ?? Math.random);
       this.challenge = { check, employeeId: vote.employeeId, direction: decision.direction, distance: vote.distance, source };
@@ -309,9 +343,27 @@ export class KioskCore {
     return { kind: 'punched', punch, employee, source: challenge.source };
   }
 
+  /**
+   * The employee's last punch as the policy should see it at `now`. When that punch was made by this process, its
+   * time is re-expressed on the current wall clock through the monotonic clock (now minus the real time elapsed):
+   * after the clock jumped forward a week, a second look 10 s later is still "already clocked in" (not a new IN
+   * for a "forgotten" clock-out), and after it jumped back an hour the next punch still alternates IN/OUT and is
+   * debounced on real seconds. A punch from before a restart keeps its recorded time; if that lies in the future,
+   * decidePunch records the new punch rather than drop it as "already".
+   */
+  lastPunchFor(employeeId: number, now: Date): (LastPunch & { recordedAt: Date }) | null {
+    const last = lastPunchOf(this.db, employeeId);
+    if (!last) return null;
+    const here = this.punchedHere.get(employeeId);
+    if (!here || here.at !== last.at.toISOString() || here.direction !== last.direction) return { ...last, recordedAt: last.at };
+    const elapsed = Math.max(0, this.monotonic() - here.monotonicMs);
+    return { direction: last.direction, at: new Date(now.getTime() - elapsed), recordedAt: last.at };
+  }
+
   /** The punch into SQLite (punch + outbox, one transaction), then into the journal; both before the UI confirms. */
   recordPunch(punch: NewPunch): StoredPunch {
     const stored = recordPunch(this.db, punch);
+    this.punchedHere.set(stored.employeeId, { direction: stored.direction, at: stored.at.toISOString(), monotonicMs: this.monotonic() });
     try {
       this.journal.append(stored);
     } catch (e) {
@@ -346,12 +398,21 @@ export class KioskCore {
    * the screen meanwhile, so the attempt is short, and after a failure central is not asked again for a while.
    */
   private async judgeCentrally(descriptor: Float32Array): Promise<FrameVerdict | null> {
-    if (Date.now() < this.fallbackPausedUntil || Date.now() - this.lastFruitlessFallbackAt < FALLBACK_INTERVAL_MS) return null;
+    // Monotonic: after a failure with the wall clock then set back a day, the pause must still be 30 s.
+    const t = this.monotonic();
+    if (t < this.fallbackPausedUntil || t - this.lastFruitlessFallbackAt < FALLBACK_INTERVAL_MS) return null;
     let client: pg.Client | null = null;
     try {
+      // statement_timeout stops the search on central; queryTimeoutMs is what frees the person at the screen when
+      // the link stalls after connecting (the server's timeout error would never arrive).
       client = await connectCentral(
         { url: this.settings.rosterUrl ?? this.settings.url, embeddedDefault: false },
-        { applicationName: `clockface-kiosk:${this.settings.kioskName}:search`, timeoutMs: FALLBACK_TIMEOUT_MS, statementTimeoutMs: FALLBACK_TIMEOUT_MS },
+        {
+          applicationName: `clockface-kiosk:${this.settings.kioskName}:search`,
+          timeoutMs: FALLBACK_TIMEOUT_MS,
+          statementTimeoutMs: FALLBACK_TIMEOUT_MS,
+          queryTimeoutMs: FALLBACK_TIMEOUT_MS,
+        },
       );
       await applySearchSettings(client);
       const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; distance: number }>(
@@ -365,14 +426,15 @@ export class KioskCore {
       for (const r of rows) this.centralNames.set(r.employee_id, { id: r.employee_id, employeeNo: r.employee_no, fullName: r.full_name });
       const verdict = judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);
       // Someone central knows is being recognised: keep asking on the next frames (the policy wants N of M).
-      if (verdict.kind !== 'candidate') this.lastFruitlessFallbackAt = Date.now();
+      if (verdict.kind !== 'candidate') this.lastFruitlessFallbackAt = this.monotonic();
       return verdict;
     } catch (e) {
-      this.fallbackPausedUntil = Date.now() + FALLBACK_PAUSE_MS;
+      this.fallbackPausedUntil = this.monotonic() + FALLBACK_PAUSE_MS;
       log.info('central fallback search unavailable', { error: (e as Error).message });
       return null;
     } finally {
-      await client?.end().catch(() => undefined);
+      // Not awaited: on a stalled link closing takes its own timeout, and a person is waiting at the screen.
+      void client?.end().catch(() => undefined);
     }
   }
 

@@ -32,18 +32,29 @@ export function recordPunch(db: KioskDatabase, punch: NewPunch): StoredPunch {
   return stored;
 }
 
-/** The employee's latest punch anywhere this kiosk knows of: its own, or central's (another door), whichever is later. */
+/**
+ * The employee's latest punch anywhere this kiosk knows of: its own last one, or central's (another door) when that
+ * is later.
+ *
+ * Its own last punch is the last one *recorded* (insertion order), not the one with the latest time: after the
+ * kiosk clock was set back an hour, the punch just made carries an earlier time than the one before it, and
+ * ordering by time would keep answering with the older punch (every later punch an OUT, the debounce lost).
+ * A central last punch that is one of this kiosk's own (uploaded, then synced back) is already accounted for.
+ */
 export function lastPunchOf(db: KioskDatabase, employeeId: number): LastPunch | null {
   const own = db
-    .prepare('SELECT direction, punched_at FROM punches WHERE employee_id = ? ORDER BY punched_at DESC LIMIT 1')
+    .prepare('SELECT direction, punched_at FROM punches WHERE employee_id = ? ORDER BY rowid DESC LIMIT 1')
     .get(employeeId) as { direction: 'in' | 'out'; punched_at: string } | undefined;
   const central = db
-    .prepare('SELECT direction, punched_at FROM central_last_punches WHERE employee_id = ?')
+    .prepare(
+      `SELECT c.direction, c.punched_at FROM central_last_punches c
+       WHERE c.employee_id = ?
+         AND NOT EXISTS (SELECT 1 FROM punches p
+                         WHERE p.employee_id = c.employee_id AND p.punched_at = c.punched_at AND p.direction = c.direction)`,
+    )
     .get(employeeId) as { direction: 'in' | 'out'; punched_at: string } | undefined;
-  const candidates = [own, central].filter((p): p is { direction: 'in' | 'out'; punched_at: string } => p !== undefined);
-  if (candidates.length === 0) return null;
-  const latest = candidates.reduce((a, b) => (b.punched_at > a.punched_at ? b : a));
-  return { direction: latest.direction, at: new Date(latest.punched_at) };
+  const latest = own && central ? (central.punched_at > own.punched_at ? central : own) : (own ?? central);
+  return latest ? { direction: latest.direction, at: new Date(latest.punched_at) } : null;
 }
 
 export function pendingCount(db: KioskDatabase): number {

@@ -62,6 +62,23 @@ export class Uploader {
     return this.options.now?.() ?? new Date();
   }
 
+  private backoffCap(): number {
+    return this.options.backoffCapMs ?? 5 * 60_000;
+  }
+
+  /**
+   * Latest next_attempt_at that is genuine at `now`. No back-off exceeds the cap, so an entry due later than
+   * now + cap was scheduled by a clock that ran ahead (set a week forward, then corrected; or a punch made during
+   * that week, whose first attempt is its punch time): it is due now. Without this a kiosk whose clock jumped
+   * forward and back would hold its punches for a week.
+   */
+  private dueCondition(now: Date): { sql: string; params: [string, string] } {
+    return {
+      sql: '(o.next_attempt_at <= ? OR o.next_attempt_at > ?)',
+      params: [now.toISOString(), new Date(now.getTime() + this.backoffCap()).toISOString()],
+    };
+  }
+
   /** Uploads every due punch, batch after batch. Returns how many central newly stored. Throws nothing. */
   async drain(connect: () => Promise<pg.ClientBase & { end(): Promise<void> }>): Promise<number> {
     const batchSize = this.options.batchSize ?? 500;
@@ -69,13 +86,14 @@ export class Uploader {
     let client: (pg.ClientBase & { end(): Promise<void> }) | null = null;
     try {
       for (;;) {
+        const when = this.dueCondition(this.now());
         const due = this.db
           .prepare(
             `SELECT p.id, p.employee_id, p.direction, p.punched_at, p.method, p.match_distance, p.liveness, o.attempts
              FROM outbox o JOIN punches p ON p.id = o.punch_id
-             WHERE o.next_attempt_at <= ? ORDER BY p.punched_at LIMIT ?`,
+             WHERE ${when.sql} ORDER BY p.punched_at LIMIT ?`,
           )
-          .all(this.now().toISOString(), batchSize) as DueRow[];
+          .all(...when.params, batchSize) as DueRow[];
         if (due.length === 0) break;
         client ??= await connect();
         // No SQLite transaction is open while this network call runs.
@@ -120,12 +138,13 @@ export class Uploader {
   /** Moves every due entry's next attempt out by its back-off. */
   private postpone(error: string): void {
     const base = this.options.backoffBaseMs ?? 1_000;
-    const cap = this.options.backoffCapMs ?? 5 * 60_000;
+    const cap = this.backoffCap();
     const random = this.options.random ?? Math.random;
     const now = this.now();
+    const when = this.dueCondition(now);
     const due = this.db
-      .prepare('SELECT punch_id, attempts FROM outbox WHERE next_attempt_at <= ?')
-      .all(now.toISOString()) as Array<{ punch_id: string; attempts: number }>;
+      .prepare(`SELECT o.punch_id, o.attempts FROM outbox o WHERE ${when.sql}`)
+      .all(...when.params) as Array<{ punch_id: string; attempts: number }>;
     const update = this.db.prepare('UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE punch_id = ?');
     this.db.transaction(() => {
       for (const row of due) {

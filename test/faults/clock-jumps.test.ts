@@ -1,0 +1,260 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
+import { KioskCore, type FrameOutcome } from '../../electron/kiosk/kiosk-core.js';
+import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
+import { KioskService } from '../../electron/kiosk/kiosk-service.js';
+import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
+import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
+import { recordTally } from '../support/fault-tally.js';
+import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+
+/**
+ * The kiosk's wall clock jumps (NTP correcting a drifted clock, a flat RTC battery after a power cut, someone
+ * setting the time by hand) between punches. What a payroll-grade kiosk must do, and what these tests hold it to:
+ *
+ * - never lose a punch because its time looks older than the last one, and never make two out of one look: the
+ *   debounce ("already clocked in") and the IN/OUT alternation follow real elapsed time (a monotonic clock) for
+ *   punches made by the running kiosk, whatever the wall clock did in between;
+ * - keep the wall-clock time on each punch as recorded (it is what the kiosk showed the person; central has its
+ *   own received_at beside it), upload every punch exactly once;
+ * - not hold uploads for a week because a back-off was scheduled while the clock ran a week ahead;
+ * - show the clock's offset from central (heartbeat), so that someone can see and fix it.
+ *
+ * The tests drive KioskCore with an injected wall clock and an injected monotonic clock: `elapse(ms)` is real time
+ * passing (both move), `jump(ms)` is the wall clock alone being set.
+ */
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+
+describe.each(centralFactories())('kiosk clock jumps against $label', (factory) => {
+  const random = seededRandom(4711);
+  const root = mkdtempSync(join(tmpdir(), `clockface-clock-${factory.kind}-`));
+  let central: TestCentral;
+  let admin: pg.Client;
+  let kiosk: RegisteredKiosk;
+  let proxy: TcpProxy;
+  let dir: string;
+  const faces = new Map<number, number[]>();
+  const people: number[] = [];
+  /** Real time (ms since the test's start), and the wall clock's error against it. */
+  let real = 0;
+  let skew = 0;
+  const start = Date.parse('2025-11-03T07:00:00.000Z');
+  const wall = (): Date => new Date(start + real + skew);
+  const elapse = (ms: number): void => {
+    real += ms;
+  };
+  const jump = (ms: number): void => {
+    skew += ms;
+  };
+  const options = {
+    now: wall,
+    monotonicNow: () => real,
+    engine: 'sqlite-vec' as const,
+    centralTimeouts: { connectMs: 1_500, queryMs: 5_000 },
+  };
+  /** Every punch the kiosk confirmed. */
+  const confirmed: Array<{ id: string; employeeId: number; direction: 'in' | 'out'; at: string }> = [];
+  let core: KioskCore;
+
+  beforeAll(async () => {
+    central = await startMigrated(factory);
+    admin = await central.connect();
+    await addSite(admin, 'hq');
+    for (let i = 0; i < 6; i++) {
+      const id = await addEmployee(admin, `C${i}`, 'hq');
+      const d = randomDescriptor(random);
+      await addTemplate(admin, id, d);
+      faces.set(id, d);
+      people.push(id);
+    }
+    kiosk = await registerKiosk(admin, central.url, { name: `clock-${factory.kind}`, site: 'hq' });
+    proxy = await startTcpProxy(kiosk.settings.url);
+    dir = join(root, 'kiosk');
+    await initKioskDir(dir, parseKioskSettings({ ...kiosk.settings, url: proxy.via(kiosk.settings.url), kioskId: kiosk.id, engine: 'sqlite-vec' }, 'test'));
+    core = KioskCore.open(dir, options);
+    await core.syncRoster(5_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    core?.close();
+    await proxy?.close();
+    await admin?.end();
+    await central?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** One look at the camera: two agreeing frames of the employee, a second apart. */
+  async function look(employeeId: number, k: KioskCore = core): Promise<FrameOutcome> {
+    k.resetFrames();
+    const values = Float32Array.from(faces.get(employeeId) ?? [], (v) => v + (random() - 0.5) * 0.004);
+    expect((await k.processDescriptor(values, [])).kind).toBe('pending');
+    elapse(1_000);
+    const outcome = await k.processDescriptor(Float32Array.from(values), []);
+    if (outcome.kind === 'punched') {
+      confirmed.push({ id: outcome.punch.id, employeeId, direction: outcome.punch.direction, at: outcome.punch.at.toISOString() });
+    }
+    return outcome;
+  }
+
+  const punched = (o: FrameOutcome): 'in' | 'out' | 'already' | string =>
+    o.kind === 'punched' ? o.punch.direction : o.kind === 'already' ? 'already' : o.kind;
+
+  /** Central's copy of the punches confirmed so far: each exactly once, with the kiosk's recorded time. */
+  async function expectCentralHoldsConfirmed(): Promise<{ expected: number; lost: number; duplicated: number }> {
+    const { rows } = await admin.query<{ id: string; employee_id: number; direction: string; punched_at: Date }>(
+      'SELECT id::text, employee_id::int AS employee_id, direction, punched_at FROM punches WHERE kiosk_id = $1',
+      [kiosk.id],
+    );
+    const want = confirmed.map((p) => `${p.id} ${p.employeeId} ${p.direction} ${p.at}`).sort();
+    const got = rows.map((r) => `${r.id} ${r.employee_id} ${r.direction} ${r.punched_at.toISOString()}`).sort();
+    expect(got).toEqual(want);
+    const ids = new Set(rows.map((r) => r.id));
+    return { expected: confirmed.length, lost: confirmed.filter((p) => !ids.has(p.id)).length, duplicated: rows.length - ids.size };
+  }
+
+  async function uploadAll(): Promise<void> {
+    await core.upload();
+    expect(core.uploader.getStatus()).toMatchObject({ online: true, pending: 0 });
+  }
+
+  for (const back of [
+    { label: '1 h', ms: HOUR, person: 0 },
+    { label: '1 day', ms: DAY, person: 1 },
+  ]) {
+    it(`clock set back ${back.label} between punches: a second look stays "already", the next punch alternates, none is dropped`, async () => {
+      const id = people[back.person] ?? 0;
+      const before = confirmed.length;
+      elapse(10 * 60_000);
+      expect(punched(await look(id))).toBe('in');
+      const inAt = wall();
+
+      // 10 s later (real time) the clock is set back: the same person looks again. It is the same visit.
+      elapse(10_000);
+      jump(-back.ms);
+      const again = await look(id);
+      expect(again.kind).toBe('already');
+      if (again.kind === 'already') expect(again.at.toISOString()).toBe(inAt.toISOString());
+
+      // Later (real time), with the wall clock still reading earlier than the IN: the clock-out, recorded.
+      elapse(Math.min(4 * HOUR, (back.ms * 2) / 3));
+      expect(wall().getTime()).toBeLessThan(inAt.getTime());
+      expect(punched(await look(id))).toBe('out');
+      // The next day's arrival (real time), the clock still wrong: IN again, not a second OUT.
+      elapse(16 * HOUR);
+      expect(punched(await look(id))).toBe('in');
+      // A double look at it: "already".
+      elapse(20_000);
+      expect((await look(id)).kind).toBe('already');
+
+      // After a restart the monotonic record is gone: a punch whose time looks older than the last is still
+      // recorded (never dropped as "already"), and the direction alternates from the last one recorded.
+      core.close();
+      core = KioskCore.open(dir, options);
+      elapse(30 * 60_000);
+      jump(-back.ms);
+      expect(wall().getTime()).toBeLessThan(new Date(confirmed.at(-1)?.at ?? 0).getTime());
+      expect(punched(await look(id))).toBe('out');
+      elapse(15_000);
+      expect((await look(id)).kind).toBe('already');
+
+      const mine = confirmed.slice(before);
+      expect(mine.map((p) => p.direction)).toEqual(['in', 'out', 'in', 'out']);
+      await uploadAll();
+      const punches = await expectCentralHoldsConfirmed();
+      jump(2 * back.ms); // the clock is corrected
+      recordTally({
+        area: 'fault',
+        kind: `clock jump back ${back.label}`,
+        count: 2,
+        punches: { expected: mine.length, lost: punches.lost, duplicated: punches.duplicated },
+        outcome: 'double looks stayed "already" (monotonic debounce); IN/OUT alternated; older-looking punches recorded and uploaded once',
+      });
+    });
+  }
+
+  for (const fwd of [
+    { label: '1 h', ms: HOUR, person: 2 },
+    { label: '1 week', ms: WEEK, person: 3 },
+  ]) {
+    it(`clock set forward ${fwd.label} and back: a second look stays "already", the clock-out is OUT, and uploads do not wait for the clock`, async () => {
+      const id = people[fwd.person] ?? 0;
+      const other = people[fwd.person + 2] ?? 0;
+      const before = confirmed.length;
+      elapse(10 * 60_000);
+      expect(punched(await look(id))).toBe('in');
+      elapse(10_000);
+      jump(fwd.ms);
+      // 10 real seconds later: the same visit, however far the clock moved. (By the wall clock alone a week-old IN
+      // is a forgotten clock-out, and this would have been a second IN.)
+      expect((await look(id)).kind).toBe('already');
+
+      // Central is unreachable while the clock is ahead: the failed upload schedules its retry on that clock.
+      proxy.cut({ refuse: true });
+      elapse(4 * HOUR);
+      expect(punched(await look(id))).toBe('out');
+      expect(punched(await look(other))).toBe('in');
+      expect(await core.upload()).toBe(0);
+      const pending = core.uploader.getStatus().pending;
+      expect(pending).toBeGreaterThanOrEqual(3);
+
+      // The clock is corrected and central is back: the very next upload sends everything, no waiting a week.
+      jump(-fwd.ms);
+      proxy.heal();
+      elapse(10 * 60_000);
+      expect(await core.upload()).toBe(pending);
+      expect(core.uploader.getStatus().pending).toBe(0);
+
+      // Back on the right clock, the next punches alternate as usual.
+      elapse(HOUR);
+      expect(punched(await look(other))).toBe('out');
+      await uploadAll();
+      const mine = confirmed.slice(before);
+      expect(mine.map((p) => `${p.employeeId === id ? 'A' : 'B'} ${p.direction}`)).toEqual(['A in', 'A out', 'B in', 'B out']);
+      const punches = await expectCentralHoldsConfirmed();
+      recordTally({
+        area: 'fault',
+        kind: `clock jump forward ${fwd.label} (and back)`,
+        count: 2,
+        punches: { expected: mine.length, lost: punches.lost, duplicated: punches.duplicated },
+        outcome: 'double look stayed "already"; clock-out was OUT; retries scheduled on the fast clock were sent at once after correction',
+      });
+    });
+  }
+
+  it("the kiosk clock's offset from central is measured at each heartbeat and shown on the status screen", async () => {
+    const figures: string[] = [];
+    for (const offset of [0, -HOUR, 90 * 60_000, -DAY]) {
+      // The real clock here, with the kiosk's error: the heartbeat compares it with central's clock.
+      const k = KioskCore.open(dir, { engine: 'sqlite-vec', now: () => new Date(Date.now() + offset) });
+      try {
+        const service = new KioskService(k, { follow: false, now: () => new Date(Date.now() + offset) });
+        expect(service.status().clockOffsetMs).toBeNull(); // unknown until a heartbeat reached central
+        await k.upload();
+        const shown = service.status().clockOffsetMs;
+        expect(shown).not.toBeNull();
+        // Central runs on this machine's clock: what the kiosk shows is its own error, to within a round trip.
+        expect(Math.abs((shown ?? Number.NaN) - offset)).toBeLessThan(10_000);
+        figures.push(`${offset / 60_000} min → ${shown} ms`);
+      } finally {
+        k.close();
+      }
+    }
+    console.log(`[clock-jumps] ${factory.label}: offsets set → shown: ${figures.join(', ')}`);
+    const punches = await expectCentralHoldsConfirmed();
+    expect(punches).toMatchObject({ lost: 0, duplicated: 0 });
+    recordTally({
+      area: 'fault',
+      kind: 'kiosk clock offset (heartbeat)',
+      count: 4,
+      outcome: 'offsets of 0, -1 h, +1.5 h, -1 day shown on the kiosk status within a round trip',
+    });
+  });
+});
