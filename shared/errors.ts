@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'ADMIN_PIN_WRONG'
   | 'CENTRAL_REQUIRED'
   | 'DUPLICATE_FACE'
+  | 'STORAGE_FULL'
   | 'INTERNAL';
 
 /** An expected failure with a stable code and a message fit to show an operator (never personal data). */

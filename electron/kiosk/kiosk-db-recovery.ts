@@ -2,7 +2,7 @@ import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createLogger } from '../../shared/logger.js';
 import { openKioskDb, type KioskDatabase } from './kiosk-db.js';
-import type { PunchJournal } from './punch-journal.js';
+import type { JournalEntry, PunchJournal } from './punch-journal.js';
 
 const log = createLogger('kiosk.db');
 
@@ -19,6 +19,12 @@ export interface KioskDbRecovery {
 export interface OpenedKioskDb {
   db: KioskDatabase;
   recovery: KioskDbRecovery | null;
+  /**
+   * Punches of the journal that a database which looked healthy did not have, copied back and queued: a database
+   * file that came back without its -wal file (a crash with the WAL lost, a copy or restore of kiosk.db alone)
+   * passes every check and yet has lost its latest commits.
+   */
+  punchesRestoredFromJournal: number;
 }
 
 const CORRUPTION_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE']);
@@ -39,7 +45,14 @@ export function openKioskDbRecovering(path: string, journal?: PunchJournal): Ope
   try {
     const db = openKioskDb(path);
     const check = db.pragma('quick_check', { simple: true });
-    if (check === 'ok') return { db, recovery: null };
+    if (check === 'ok') {
+      try {
+        return { db, recovery: null, punchesRestoredFromJournal: journal ? restoreMissingFromJournal(db, journal) : 0 };
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+    }
     db.close();
     reason = `quick_check: ${String(check)}`;
   } catch (e) {
@@ -53,22 +66,37 @@ export function openKioskDbRecovering(path: string, journal?: PunchJournal): Ope
   log.error('kiosk database damaged; moved aside and rebuilding', { reason, corruptCopy });
   const db = openKioskDb(path);
   const punchesSalvaged = copyPunches(db, readPunches(corruptCopy));
-  const punchesFromJournal = journal
-    ? copyPunches(
-        db,
-        journal.readAll().map((j) => ({
-          id: j.id,
-          employee_id: j.employeeId,
-          direction: j.direction,
-          punched_at: j.at,
-          method: j.method,
-          match_distance: j.matchDistance,
-          liveness: j.liveness,
-        })),
-      )
-    : 0;
+  const punchesFromJournal = journal ? copyPunches(db, journal.readAll().map(journalRow)) : 0;
   log.error('kiosk database rebuilt', { punchesSalvaged, punchesFromJournal });
-  return { db, recovery: { corruptCopy, reason, punchesSalvaged, punchesFromJournal } };
+  return { db, recovery: { corruptCopy, reason, punchesSalvaged, punchesFromJournal }, punchesRestoredFromJournal: 0 };
+}
+
+function journalRow(j: JournalEntry): PunchRow {
+  return {
+    id: j.id,
+    employee_id: j.employeeId,
+    direction: j.direction,
+    punched_at: j.at,
+    method: j.method,
+    match_distance: j.matchDistance,
+    liveness: j.liveness,
+  };
+}
+
+/**
+ * A punch is committed to SQLite before its journal line is written, and the kiosk never deletes a punch row: so a
+ * journal entry the database lacks is a punch the database lost. Copies each back and queues it (central ignores
+ * the ones it already has). One indexed lookup per journal line (the months kept), at open only.
+ */
+function restoreMissingFromJournal(db: KioskDatabase, journal: PunchJournal): number {
+  const has = db.prepare('SELECT 1 FROM punches WHERE id = ?').pluck();
+  const missing = journal.readAll().filter((j) => has.get(j.id) === undefined);
+  if (missing.length === 0) return 0;
+  const restored = copyPunches(db, missing.map(journalRow));
+  log.error('punches found only in the journal were restored: the database had lost its latest commits (a lost -wal file?)', {
+    restored,
+  });
+  return restored;
 }
 
 interface PunchRow {

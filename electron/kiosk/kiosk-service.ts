@@ -22,7 +22,15 @@ import { hashPin, verifyPin } from '../security/pin-hash.js';
 import type { FrameOutcome, KioskCore } from './kiosk-core.js';
 import { writeKioskSettings } from './kiosk-settings.js';
 import { lastPunchOf } from './punch-store.js';
-import { ADMIN_SUBJECT, DEFAULT_PIN_GUARD, PinGuard, type PinGuardOptions } from './pin-guard.js';
+import {
+  ADMIN_SUBJECT,
+  DEFAULT_PIN_GUARD,
+  DEFAULT_PIN_SPRAY,
+  EMPLOYEE_PINS_SUBJECT,
+  PinGuard,
+  type PinGuardOptions,
+  type PinSprayOptions,
+} from './pin-guard.js';
 import { RosterFollower } from './roster-follower.js';
 import { applySearchSettings } from '../central/search-settings.js';
 
@@ -36,6 +44,8 @@ const ADMIN_SESSION_MS = 10 * 60_000;
 
 export interface KioskServiceOptions {
   pinGuard?: PinGuardOptions;
+  /** The kiosk-wide limit on wrong employee PINs (DEFAULT_PIN_SPRAY). */
+  pinSpray?: PinSprayOptions;
   /** Follow central in the background (sync on NOTIFY and timer, upload after punches). Off in unit tests. */
   follow?: boolean;
   /** What `exitKiosk` does once the admin token checks out (Electron: quit). Absent: the request is refused. */
@@ -50,6 +60,7 @@ export interface KioskServiceOptions {
  */
 export class KioskService {
   private readonly pins: PinGuard;
+  private readonly pinSpray: PinSprayOptions;
   private readonly adminSessions = new Map<string, number>();
   private readonly listeners = new Set<(status: KioskStatusView) => void>();
   private follower: RosterFollower | null = null;
@@ -59,6 +70,7 @@ export class KioskService {
     private readonly core: KioskCore,
     private readonly options: KioskServiceOptions = {},
   ) {
+    this.pinSpray = { ...DEFAULT_PIN_SPRAY, ...options.pinSpray };
     this.pins = new PinGuard(core.db, { ...DEFAULT_PIN_GUARD, ...options.pinGuard, ...(options.now ? { now: options.now } : {}) });
   }
 
@@ -106,6 +118,18 @@ export class KioskService {
       return await this.dispatch(parsed.value.channel, parsed.value.request);
     } catch (e) {
       if (isClockfaceError(e)) return fail(e.code, e.message);
+      if (isStorageFailure(e)) {
+        // The punch (or whatever was being saved) was not stored: SQLite rolled its transaction back. The person must
+        // be told plainly, never "clocked in", and not "try again later" either: the kiosk cannot save until IT acts.
+        log.error('kiosk storage is full or failing', { channel: parsed.value.channel, error: (e as Error).message });
+        const punching = parsed.value.channel === 'submitFrame' || parsed.value.channel === 'punchWithPin';
+        return fail(
+          'STORAGE_FULL',
+          punching
+            ? 'Your punch was NOT recorded: this kiosk cannot save (its storage is full). Please use another kiosk or tell your supervisor.'
+            : 'the kiosk cannot save (its storage is full or failing); free space on it and try again',
+        );
+      }
       log.error('bridge request failed', { channel: parsed.value.channel, error: (e as Error).message });
       return fail('INTERNAL', 'the kiosk could not do that; see its log');
     }
@@ -215,9 +239,15 @@ export class KioskService {
       .get(request.employeeNo) as { id: number; employee_no: string; full_name: string; pin_hash: string | null } | undefined;
     // An unknown number or one without a PIN is "wrong" like a wrong PIN, and counts the same: the screen must not
     // tell a stranger which employee numbers exist.
-    const check = await this.pins.check(request.employeeNo, async () =>
-      row?.pin_hash ? verifyPin(request.pin, row.pin_hash) : (await verifyPin(request.pin, DUMMY_HASH), false),
+    // Two locks: per employee number, and kiosk-wide across all numbers (one PIN tried against everyone).
+    const check = await this.pins.checkWindowed(EMPLOYEE_PINS_SUBJECT, this.pinSpray, () =>
+      this.pins.check(request.employeeNo, async () =>
+        row?.pin_hash ? verifyPin(request.pin, row.pin_hash) : (await verifyPin(request.pin, DUMMY_HASH), false),
+      ),
     );
+    if (check.kind === 'locked' && this.pins.lockedUntil(EMPLOYEE_PINS_SUBJECT)) {
+      log.warn('PIN pad locked: too many wrong employee PINs on this kiosk', { until: check.until.toISOString() });
+    }
     if (check.kind === 'locked') return { kind: 'locked', until: check.until.toISOString() };
     if (check.kind === 'wrong' || !row) return { kind: 'wrong', attemptsLeft: check.kind === 'wrong' ? check.attemptsLeft : 0 };
     const employee: EmployeeView = { employeeNo: row.employee_no, fullName: row.full_name };
@@ -389,6 +419,12 @@ export class KioskService {
       clockOffsetMs: s.clockOffsetMs,
     };
   }
+}
+
+/** A write refused by the disk: SQLite's "database or disk is full", its I/O errors, or the file system's ENOSPC/EIO. */
+function isStorageFailure(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+  return code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO';
 }
 
 /** Checked against when the employee number is unknown, so that the answer takes as long as a real check. */

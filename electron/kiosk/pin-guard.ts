@@ -1,6 +1,8 @@
 import type { KioskDatabase } from './kiosk-db.js';
 
 export const ADMIN_SUBJECT = '*admin*';
+/** The kiosk-wide count of wrong employee PINs, whoever they were tried against. */
+export const EMPLOYEE_PINS_SUBJECT = '*employee-pins*';
 
 export interface PinGuardOptions {
   /** Wrong PINs in a row before the lock. */
@@ -11,6 +13,21 @@ export interface PinGuardOptions {
 }
 
 export const DEFAULT_PIN_GUARD: PinGuardOptions = { maxFailures: 5, lockMinutes: 5 };
+
+export interface PinSprayOptions {
+  /** Wrong employee PINs, across all employee numbers, within one window before the whole PIN pad locks. */
+  maxFailures: number;
+  windowMinutes: number;
+  lockMinutes: number;
+}
+
+/**
+ * The per-number lock alone lets one PIN be tried against every employee number: with 1,000 employees and 4-digit
+ * PINs that is a coin flip of a hit within minutes. Kiosk-wide, 20 wrong PINs per 15 minutes (about 1,900 a day, one
+ * hit every ~5 days against 1,000 random PINs, and every attempt in the kiosk's log) lock the PIN pad for everyone
+ * for 15 minutes. Honest typos come nowhere near that; a saboteur can lock the PIN fallback, not the face punch.
+ */
+export const DEFAULT_PIN_SPRAY: PinSprayOptions = { maxFailures: 20, windowMinutes: 15, lockMinutes: 15 };
 
 export type PinCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'locked'; until: Date };
 
@@ -73,5 +90,40 @@ export class PinGuard {
          ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
       )
       .run(subject, failures, lockedUntil);
+  }
+
+  /**
+   * Like `check`, for the kiosk-wide count: the guess is counted before `verify` runs (as in `check`), a correct PIN
+   * takes back only its own count, and the count starts afresh when its window has run out, not on a success.
+   */
+  async checkWindowed(subject: string, options: PinSprayOptions, verify: () => Promise<PinCheck>): Promise<PinCheck> {
+    const locked = this.lockedUntil(subject);
+    if (locked) return { kind: 'locked', until: locked };
+    const now = this.now();
+    const row = this.db.prepare('SELECT failures, locked_until, window_started_at FROM pin_attempts WHERE subject = ?').get(subject) as
+      | { failures: number; locked_until: string | null; window_started_at: string | null }
+      | undefined;
+    const windowOpen =
+      row?.window_started_at && !row.locked_until && now.getTime() - new Date(row.window_started_at).getTime() < options.windowMinutes * 60_000;
+    const failures = (windowOpen ? row.failures : 0) + 1;
+    const windowStart = windowOpen && row.window_started_at ? row.window_started_at : now.toISOString();
+    const lockUntil = failures > options.maxFailures ? new Date(now.getTime() + options.lockMinutes * 60_000) : null;
+    this.upsertWindowed(subject, failures, lockUntil?.toISOString() ?? null, windowStart);
+    if (lockUntil) return { kind: 'locked', until: lockUntil };
+    const outcome = await verify();
+    if (outcome.kind === 'ok') {
+      this.db.prepare('UPDATE pin_attempts SET failures = max(failures - 1, 0) WHERE subject = ?').run(subject);
+    }
+    return outcome;
+  }
+
+  private upsertWindowed(subject: string, failures: number, lockedUntil: string | null, windowStartedAt: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO pin_attempts (subject, failures, locked_until, window_started_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+           window_started_at = excluded.window_started_at`,
+      )
+      .run(subject, failures, lockedUntil, windowStartedAt);
   }
 }

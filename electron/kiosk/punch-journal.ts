@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createLogger } from '../../shared/logger.js';
@@ -50,10 +50,30 @@ export class PunchJournal {
       liveness: punch.liveness,
     };
     const path = join(this.dir, monthFile(new Date()));
-    appendFileSync(path, `${JSON.stringify(entry)}\n`);
-    const fd = openSync(path, 'r');
+    const fd = openSync(path, 'a+');
     try {
-      fsyncSync(fd);
+      const size = fstatSync(fd).size;
+      // A line torn by a power cut mid-append ends without a newline: start on a fresh line, or this entry would be
+      // glued to the torn one and both would be unreadable.
+      let prefix = '';
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) prefix = '\n';
+      }
+      try {
+        writeFileSync(fd, `${prefix}${JSON.stringify(entry)}\n`);
+        fsyncSync(fd);
+      } catch (e) {
+        // A full disk takes part of the line and refuses the rest: cut the part off again, so that the file ends on a
+        // whole line and the next append (once there is space) is readable. Best effort: the error is what matters.
+        try {
+          ftruncateSync(fd, size);
+        } catch {
+          // the torn line stays; readAll skips it and the next append starts a new line (above)
+        }
+        throw e;
+      }
     } finally {
       closeSync(fd);
     }

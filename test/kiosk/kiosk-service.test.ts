@@ -102,6 +102,35 @@ describe('KioskService', () => {
     expect(await service.handle('punchWithPin', { employeeNo: 'NOBODY', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'wrong', attemptsLeft: 4 } });
   });
 
+  it('one PIN tried against every employee number locks the whole PIN pad after 20 wrong PINs in 15 minutes', async () => {
+    clock = new Date(clock.getTime() + 60 * 60_000); // a fresh window, the earlier test's lock long over
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await service.handle('punchWithPin', { employeeNo: `SPRAY-${i}`, pin: '1234' });
+      answers.push(r.ok && r.value && typeof r.value === 'object' && 'kind' in r.value ? String(r.value.kind) : 'error');
+    }
+    // Each number was tried once, so no per-number lock: only the kiosk-wide count stops the 21st.
+    expect(answers).toEqual(Array(20).fill('wrong'));
+    expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-20', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'locked' } });
+    // Everyone's PIN pad, the right PIN included, until the lock runs out; the face punch is not affected by it.
+    expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'locked' } });
+    clock = new Date(clock.getTime() + 16 * 60_000);
+    expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'punched' } });
+  });
+
+  it("a colleague's correct PIN does not reset the kiosk-wide count; the window running out does", async () => {
+    clock = new Date(clock.getTime() + 60 * 60_000);
+    for (let i = 0; i < 19; i++) await service.handle('punchWithPin', { employeeNo: `SPRAY-B${i}`, pin: '1234' });
+    // Right PIN (an "already" or a punch): takes back only its own count.
+    const right = await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' });
+    expect(right).toMatchObject({ ok: true, value: { kind: expect.stringMatching(/punched|already/) } });
+    expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-B19', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'wrong' } });
+    expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-B20', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'locked' } });
+    // A new window after 15 minutes (and the 15-minute lock) starts the count afresh.
+    clock = new Date(clock.getTime() + 16 * 60_000);
+    expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-B21', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'wrong' } });
+  });
+
   it('admin: the PIN is set once, stored only as a hash; a session token gates settings and exit', async () => {
     expect(service.status().needsAdminPin).toBe(true);
     expect(await service.handle('unlockAdmin', { pin: '9999' })).toMatchObject({ ok: false, error: { code: 'ADMIN_PIN_WRONG' } });

@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SystemPart } from './system-parts.js';
+
+/**
+ * A small tmpfs, for a kiosk folder whose disk can be filled (test/faults/disk-full.test.ts). Mounting needs root
+ * (or CAP_SYS_ADMIN): CI runs as root on Debian 12, and so does this project's machine.
+ */
+export function mountTmpfs(sizeBytes: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clockface-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return dir;
+}
+
+/** Unmounts (lazily, so that a file a failed test left open cannot keep it mounted) and removes the mount point. */
+export function unmountTmpfs(dir: string): void {
+  execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+let probed: { present: boolean; error: string } | null = null;
+
+/** Whether this process may mount a tmpfs: tried once, for real (a mount and an unmount). */
+export function tmpfsPart(): SystemPart {
+  if (probed === null) {
+    try {
+      unmountTmpfs(mountTmpfs(1 << 20));
+      probed = { present: true, error: '' };
+    } catch (e) {
+      probed = { present: false, error: ((e as { stderr?: Buffer }).stderr?.toString() ?? (e as Error).message).trim() };
+    }
+  }
+  return {
+    name: `mounting a tmpfs (\`mount -t tmpfs\`)${probed.present ? '' : `: ${probed.error}`}`,
+    present: probed.present,
+    howTo: 'run the faults tests as root (as CI does), or in a container with CAP_SYS_ADMIN',
+  };
+}
