@@ -1,5 +1,7 @@
 import { chromiumPart } from './chromium.js';
 import { ffmpegPart } from './fake-camera.js';
+import { tmpfsPart } from './tmpfs.js';
+import { opensslPart, pgClusterPart } from './pg-cluster.js';
 
 /**
  * System parts that some tests need and that a plain `npm ci` does not bring (a real PostgreSQL with pgvector,
@@ -26,5 +28,5 @@ export function realPostgresPart(): SystemPart {
 }
 
 export function systemParts(): SystemPart[] {
-  return [realPostgresPart(), chromiumPart(), ffmpegPart()];
+  return [realPostgresPart(), chromiumPart(), ffmpegPart(), tmpfsPart(), pgClusterPart(), opensslPart()];
 }
