@@ -182,7 +182,8 @@ export class KioskCore {
     return this.options.now?.() ?? new Date();
   }
 
-  private monotonic(): number {
+  /** Milliseconds on a clock that never jumps: for elapsed time (debounce, pauses, admin sessions), never for dates. */
+  monotonicNow(): number {
     return this.options.monotonicNow?.() ?? performance.now();
   }
 
@@ -223,10 +224,10 @@ export class KioskCore {
       const { rows } = await client.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
       const target = BigInt(rows[0]?.x ?? '0');
       // Monotonic: a wall clock set back a day must not turn a 2 s wait into a day's.
-      const deadline = this.monotonic() + waitMs;
+      const deadline = this.monotonicNow() + waitMs;
       let result = await this.sync.sync(client);
       let changesRead = result.changesRead;
-      while (BigInt(result.watermark) < target && this.monotonic() < deadline) {
+      while (BigInt(result.watermark) < target && this.monotonicNow() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         result = await this.sync.sync(client);
         changesRead += result.changesRead;
@@ -356,14 +357,14 @@ export class KioskCore {
     if (!last) return null;
     const here = this.punchedHere.get(employeeId);
     if (!here || here.at !== last.at.toISOString() || here.direction !== last.direction) return { ...last, recordedAt: last.at };
-    const elapsed = Math.max(0, this.monotonic() - here.monotonicMs);
+    const elapsed = Math.max(0, this.monotonicNow() - here.monotonicMs);
     return { direction: last.direction, at: new Date(now.getTime() - elapsed), recordedAt: last.at };
   }
 
   /** The punch into SQLite (punch + outbox, one transaction), then into the journal; both before the UI confirms. */
   recordPunch(punch: NewPunch): StoredPunch {
     const stored = recordPunch(this.db, punch);
-    this.punchedHere.set(stored.employeeId, { direction: stored.direction, at: stored.at.toISOString(), monotonicMs: this.monotonic() });
+    this.punchedHere.set(stored.employeeId, { direction: stored.direction, at: stored.at.toISOString(), monotonicMs: this.monotonicNow() });
     try {
       this.journal.append(stored);
     } catch (e) {
@@ -399,7 +400,7 @@ export class KioskCore {
    */
   private async judgeCentrally(descriptor: Float32Array): Promise<FrameVerdict | null> {
     // Monotonic: after a failure with the wall clock then set back a day, the pause must still be 30 s.
-    const t = this.monotonic();
+    const t = this.monotonicNow();
     if (t < this.fallbackPausedUntil || t - this.lastFruitlessFallbackAt < FALLBACK_INTERVAL_MS) return null;
     let client: pg.Client | null = null;
     try {
@@ -426,10 +427,10 @@ export class KioskCore {
       for (const r of rows) this.centralNames.set(r.employee_id, { id: r.employee_id, employeeNo: r.employee_no, fullName: r.full_name });
       const verdict = judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);
       // Someone central knows is being recognised: keep asking on the next frames (the policy wants N of M).
-      if (verdict.kind !== 'candidate') this.lastFruitlessFallbackAt = this.monotonic();
+      if (verdict.kind !== 'candidate') this.lastFruitlessFallbackAt = this.monotonicNow();
       return verdict;
     } catch (e) {
-      this.fallbackPausedUntil = this.monotonic() + FALLBACK_PAUSE_MS;
+      this.fallbackPausedUntil = this.monotonicNow() + FALLBACK_PAUSE_MS;
       log.info('central fallback search unavailable', { error: (e as Error).message });
       return null;
     } finally {

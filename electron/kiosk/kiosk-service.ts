@@ -21,7 +21,6 @@ import { toVectorLiteral } from '../central/vector-literal.js';
 import { hashPin, verifyPin } from '../security/pin-hash.js';
 import type { FrameOutcome, KioskCore } from './kiosk-core.js';
 import { writeKioskSettings } from './kiosk-settings.js';
-import { lastPunchOf } from './punch-store.js';
 import {
   ADMIN_SUBJECT,
   DEFAULT_PIN_GUARD,
@@ -65,6 +64,7 @@ export class KioskService {
   private readonly listeners = new Set<(status: KioskStatusView) => void>();
   private follower: RosterFollower | null = null;
   private uploading: Promise<void> | null = null;
+  private uploadAgain = false;
 
   constructor(
     private readonly core: KioskCore,
@@ -78,10 +78,14 @@ export class KioskService {
     if (this.options.follow === false || this.follower) return;
     this.follower = new RosterFollower({
       sync: async () => {
-        const r = await this.core.syncRoster(2_000);
-        await this.core.upload();
-        this.emitStatus();
-        return r.caughtUp;
+        try {
+          const r = await this.core.syncRoster(2_000);
+          return r.caughtUp;
+        } finally {
+          // Even when the roster read failed (a read replica down): punches go to the primary.
+          await this.core.upload();
+          this.emitStatus();
+        }
       },
       listen: () => this.core.connectPrimary(),
       pollMs: this.core.settings.pollSeconds * 1000,
@@ -222,10 +226,18 @@ export class KioskService {
 
   /** Uploads in the background right after a punch; the screen has already confirmed it. */
   private uploadSoon(): void {
-    if (this.uploading) return;
+    // A punch made while an upload runs (it may be past the outbox already, in its heartbeat) asks for one more
+    // pass; otherwise it would wait for the next punch or the follower's poll (30 s).
+    if (this.uploading) {
+      this.uploadAgain = true;
+      return;
+    }
     this.uploading = (async () => {
       try {
-        await this.core.upload();
+        do {
+          this.uploadAgain = false;
+          await this.core.upload();
+        } while (this.uploadAgain);
       } finally {
         this.uploading = null;
         this.emitStatus();
@@ -252,8 +264,13 @@ export class KioskService {
     if (check.kind === 'wrong' || !row) return { kind: 'wrong', attemptsLeft: check.kind === 'wrong' ? check.attemptsLeft : 0 };
     const employee: EmployeeView = { employeeNo: row.employee_no, fullName: row.full_name };
     const now = this.options.now?.() ?? new Date();
-    const decision = decidePunch(lastPunchOf(this.core.db, row.id), now, this.core.policy);
-    if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: decision.at.toISOString() };
+    // The same last punch as a face punch: recording order and monotonic elapsed time, so a clock jump between two
+    // PIN entries neither double-punches nor flips IN/OUT.
+    const last = this.core.lastPunchFor(row.id, now);
+    const decision = decidePunch(last, now, this.core.policy);
+    if (decision.action === 'already') {
+      return { kind: 'already', employee, direction: decision.direction, at: (last?.recordedAt ?? decision.at).toISOString() };
+    }
     const punch = this.core.recordPunch({ employeeId: row.id, direction: decision.direction, method: 'pin', matchDistance: null, at: now });
     this.uploadSoon();
     return { kind: 'punched', employee, direction: punch.direction, at: punch.at.toISOString(), queued: true };
@@ -278,18 +295,18 @@ export class KioskService {
 
   private openAdminSession(): string {
     const token = randomBytes(24).toString('base64url');
-    this.adminSessions.set(token, Date.now() + ADMIN_SESSION_MS);
+    this.adminSessions.set(token, this.core.monotonicNow() + ADMIN_SESSION_MS);
     return token;
   }
 
   /** Checks an admin token and extends its session. */
   private admin(token: string): Result<null> {
     const expires = this.adminSessions.get(token);
-    if (expires === undefined || expires < Date.now()) {
+    if (expires === undefined || expires < this.core.monotonicNow()) {
       this.adminSessions.delete(token);
       return fail('ADMIN_LOCKED', 'admin mode has ended; enter the admin PIN again');
     }
-    this.adminSessions.set(token, Date.now() + ADMIN_SESSION_MS);
+    this.adminSessions.set(token, this.core.monotonicNow() + ADMIN_SESSION_MS);
     return { ok: true, value: null };
   }
 

@@ -9,6 +9,7 @@ import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings, readKioskSettings, writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { ClockfaceError } from '../../shared/errors.js';
 import { recordTally } from '../support/fault-tally.js';
+import { runCli } from '../support/run-cli.js';
 import { expectCacheEquals, expectedFor, type Expected } from '../support/kiosk-cache.js';
 import {
   clusterSuites,
@@ -220,10 +221,12 @@ describe.each(clusterSuites('a primary and a streaming replica'))('kiosk reading
       writeKioskSettings(kioskDir, withoutReplica);
       let core = KioskCore.open(kioskDir);
       const afterC1 = await expected();
+      let fromPrimary = 0n;
       try {
         await core.syncRoster(10_000);
         expectCacheEquals(core.db, core.index, afterC1);
-        expect(watermarkOf(core) > c1).toBe(true);
+        fromPrimary = watermarkOf(core);
+        expect(fromPrimary > c1).toBe(true);
       } finally {
         core.close();
       }
@@ -238,8 +241,9 @@ describe.each(clusterSuites('a primary and a streaming replica'))('kiosk reading
         const r = await core.syncRoster(0);
         expect(r.changesRead).toBe(0);
         expectCacheEquals(core.db, core.index, afterC1); // C1 kept (R3 gone, SW-1 there), C2 not yet
-        // The replica's feed only reaches back before C1: the watermark may go back (changes come again), never past.
-        expect(watermarkOf(core) <= c1).toBe(true);
+        // The replica is behind the watermark the primary gave: the feed hands back the kiosk's own watermark, not the
+        // replica's older horizon, so nothing already applied comes again, and C2 (above it) is still to come.
+        expect(watermarkOf(core)).toBe(fromPrimary);
         await punchAndUpload(core);
         tally.switches++;
 
@@ -261,6 +265,8 @@ describe.each(clusterSuites('a primary and a streaming replica'))('kiosk reading
 
   it('replica down: roster sync fails with a clear error, punches still reach the primary; recovers when it is back', async () => {
     const core = KioskCore.open(kioskDir);
+    let reopened: KioskCore | null = null;
+    let coreClosed = false;
     try {
       await core.syncRoster(10_000);
       const before = await expected();
@@ -295,13 +301,31 @@ describe.each(clusterSuites('a primary and a streaming replica'))('kiosk reading
         tally.downRounds++;
       }
 
+      // The CLI's `kiosk sync` (and the followers, which share its order): a roster read that fails on the replica
+      // still uploads the waiting punches to the primary, then reports the failure.
+      const at = new Date(Date.now() - 86_400_000 + punchIds.length * 61_000);
+      const waiting = core.recordPunch({ employeeId: someEmployee, direction: punchIds.length % 2 ? 'out' : 'in', method: 'pin', matchDistance: null, at });
+      punchIds.push(waiting.id);
+      core.close();
+      coreClosed = true;
+      await replica.stop('fast');
+      const cli = await runCli(['kiosk', 'sync', '--kiosk-dir', kioskDir, '--wait-seconds', '0']);
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toContain(`:${replica.port}/`);
+      expect(cli.stderr).toContain('0 waiting');
+      const { rows: uploaded } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM punches WHERE id = $1', [waiting.id]);
+      expect(uploaded[0]?.n).toBe(1);
+      await replica.start();
+      await waitForReplay(primary, replica);
+      reopened = KioskCore.open(kioskDir);
+      expect(reopened.status().pendingPunches).toBe(0);
+
       // Every punch this file made is on the primary exactly once.
       const { rows } = await admin.query<{ n: number; d: number }>(
         'SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM punches WHERE kiosk_id = $1',
         [kiosk.id],
       );
       expect(rows[0]).toEqual({ n: punchIds.length, d: punchIds.length });
-      expect(core.status().pendingPunches).toBe(0);
       recordTally({
         area: 'fault',
         kind: 'read replica lagging (replay paused) / open primary transaction / primary↔replica switch',
@@ -316,7 +340,8 @@ describe.each(clusterSuites('a primary and a streaming replica'))('kiosk reading
         outcome: 'roster sync refused with CENTRAL_UNREACHABLE naming the replica; punches uploaded to the primary; sync recovered',
       });
     } finally {
-      core.close();
+      reopened?.close();
+      if (!coreClosed) core.close();
     }
   });
 });

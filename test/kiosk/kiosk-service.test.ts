@@ -21,7 +21,8 @@ describe('KioskService', () => {
   let exits = 0;
 
   const open = () => {
-    core = KioskCore.open(dir, { now: () => clock });
+    // A clock that moves only when the test moves it, wall and monotonic alike (no jumps here: see test/faults/clock-jumps).
+    core = KioskCore.open(dir, { now: () => clock, monotonicNow: () => clock.getTime() });
     service = new KioskService(core, { follow: false, now: () => clock, onExit: () => exits++ });
   };
 

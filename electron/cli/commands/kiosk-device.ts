@@ -122,9 +122,18 @@ export function addKioskDeviceCommands(kiosk: Command): void {
           await followUntilSignal(core);
           return;
         }
-        const result = await core.syncRoster(options.waitSeconds * 1000);
+        // Punches go to the primary whatever the roster read does: a read replica that is down must not hold them back.
+        const synced = await core.syncRoster(options.waitSeconds * 1000).then(
+          (r) => ({ ok: true as const, r }),
+          (e: unknown) => ({ ok: false as const, e }),
+        );
         const uploaded = await core.upload();
         const upload = core.uploader.getStatus();
+        if (!synced.ok) {
+          console.error(`punches: ${uploaded} uploaded, ${upload.pending} waiting`);
+          throw synced.e;
+        }
+        const result = synced.r;
         if (options.json) {
           console.log(JSON.stringify({ sync: result, uploaded, upload }, null, 2));
           return;
@@ -229,12 +238,16 @@ async function serveUntilSignal(core: KioskCore, port: number, host: string): Pr
 async function followUntilSignal(core: KioskCore): Promise<void> {
   const follower = new RosterFollower({
     sync: async () => {
-      const r = await core.syncRoster(2_000);
-      if (r.changesRead > 0 || r.kind === 'snapshot') {
-        console.log(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
+      try {
+        const r = await core.syncRoster(2_000);
+        if (r.changesRead > 0 || r.kind === 'snapshot') {
+          console.log(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
+        }
+        return r.caughtUp;
+      } finally {
+        // Even when the roster read failed (a read replica down): punches go to the primary.
+        await core.upload();
       }
-      await core.upload();
-      return r.caughtUp;
     },
     listen: () => core.connectPrimary(),
     pollMs: core.settings.pollSeconds * 1000,
