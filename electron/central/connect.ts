@@ -7,6 +7,16 @@ const log = createLogger('central.connect');
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN']);
 const AUTH_SQLSTATES = new Set(['28P01', '28000']);
+/** Node's TLS verification failures: the server's certificate is not the one sslmode=verify-full was told to trust. */
+const TLS_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
 
 function errorCode(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') return e.code;
@@ -24,10 +34,32 @@ export function explainConnectError(e: unknown, target: CentralTarget): unknown 
     const hint = target.embeddedDefault
       ? 'Start the embedded central with `npx clockface central start` (or `npm start`), ' +
         'or set CLOCKFACE_DATABASE_URL to a PostgreSQL server with pgvector.'
-      : 'Check that the server is running and reachable, or unset CLOCKFACE_DATABASE_URL to use the embedded ' +
+      : 'Check that the server at that address is running and reachable (for a kiosk: the url, or the read ' +
+        "replica's rosterUrl, in its kiosk.json); for the IT tool, unset CLOCKFACE_DATABASE_URL to use the embedded " +
         'central (`npx clockface central start`).';
     return new ClockfaceError('CENTRAL_UNREACHABLE', `cannot reach the central database at ${shown} (${code})`, {
       hint,
+      cause: e,
+    });
+  }
+  if (code !== undefined && TLS_CODES.has(code)) {
+    return new ClockfaceError('CENTRAL_TLS_FAILED', `the central database at ${shown} did not prove who it is (${code})`, {
+      hint:
+        'With sslmode=verify-full the host name in the URL must be in the server certificate, and the certificate must ' +
+        'be signed by the CA in sslrootcert. Check both; never switch verification off to make this go away.',
+      cause: e,
+    });
+  }
+  const message = e instanceof Error ? e.message : '';
+  if (message.includes('does not support SSL')) {
+    return new ClockfaceError('CENTRAL_TLS_FAILED', `the central database at ${shown} does not offer TLS, and the URL requires it`, {
+      hint: 'Turn ssl on in the server, or fix the URL (sslmode) if this server is not the one meant.',
+      cause: e,
+    });
+  }
+  if (code === '28000' && message.includes('no encryption')) {
+    return new ClockfaceError('CENTRAL_AUTH_FAILED', `the central database at ${shown} accepts encrypted connections only`, {
+      hint: 'Add sslmode=verify-full&sslrootcert=<the CA file> to the URL.',
       cause: e,
     });
   }
