@@ -85,6 +85,14 @@ export function explainConnectError(e: unknown, target: CentralTarget): unknown 
 export const KIOSK_CONNECT_TIMEOUT_MS = 10_000;
 export const KIOSK_QUERY_TIMEOUT_MS = 60_000;
 
+/**
+ * A kiosk whose link stalls in the middle of a roster sync leaves its read transaction open on central until TCP
+ * gives up (hours). The change feed hands out only transactions older than the oldest open one, so that one kiosk
+ * would hold every kiosk's sync back. Central ends such a transaction after this long idle (a sync's reads follow one
+ * another without pauses; the kiosk's own work happens after it has committed): twice the query limit, 2 min.
+ */
+export const KIOSK_IDLE_IN_TRANSACTION_FACTOR = 2;
+
 /** Options of {@link connectCentral}. */
 export interface ConnectOptions {
   applicationName?: string;
@@ -108,7 +116,14 @@ export async function connectCentral(target: CentralTarget, options?: ConnectOpt
     application_name: options?.applicationName ?? 'clockface',
     connectionTimeoutMillis: options?.timeoutMs ?? 10_000,
     ...(options?.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 } : {}),
+    ...(queryTimeoutMs
+      ? {
+          query_timeout: queryTimeoutMs,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 10_000,
+          idle_in_transaction_session_timeout: KIOSK_IDLE_IN_TRANSACTION_FACTOR * queryTimeoutMs,
+        }
+      : {}),
   };
   const client = queryTimeoutMs ? new BoundedClient(config, queryTimeoutMs) : new pg.Client(config);
   // An idle connection the server drops (restart, revoked kiosk) emits 'error'; unheard, it would kill the

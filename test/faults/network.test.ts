@@ -7,7 +7,7 @@ import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kios
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
-import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
+import { centralFactories, serverFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { recordTally } from '../support/fault-tally.js';
 import { expectCacheEquals, expectedFor, type Expected } from '../support/kiosk-cache.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
@@ -471,4 +471,46 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
     }
     return 'neither';
   }
+});
+
+describe.each(serverFactories())('a kiosk link that stalls inside a transaction, on $label', (factory) => {
+  it("central ends the stalled kiosk's open transaction, so it cannot hold back every kiosk's change feed", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'clockface-net-idle-'));
+    const central = await startMigrated(factory);
+    const admin = await central.connect();
+    let proxy: TcpProxy | null = null;
+    let core: KioskCore | null = null;
+    try {
+      await addSite(admin, 'hq');
+      const kiosk = await registerKiosk(admin, central.url, { name: 'net-idle', site: 'hq' });
+      proxy = await startTcpProxy(kiosk.settings.url);
+      const dir = join(root, 'kiosk');
+      await initKioskDir(dir, parseKioskSettings({ ...kiosk.settings, url: proxy.via(kiosk.settings.url), kioskId: kiosk.id, engine: 'js' }, 'test'));
+      core = KioskCore.open(dir, { centralTimeouts: LIMITS, engine: 'js' });
+      const client = await core.connectPrimary();
+      // A sync's repeatable-read transaction, and then the link stalls: nothing errors, the kiosk never commits.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      proxy.stall();
+      const started = Date.now();
+      let gone = false;
+      while (!gone && Date.now() - started < HANG_MS) {
+        const { rows } = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+        gone = rows.length === 0;
+        if (!gone) await new Promise((r) => setTimeout(r, 250));
+      }
+      // The server ended it (idle_in_transaction_session_timeout = 2 × the kiosk's query limit), not the kiosk.
+      expect(gone).toBe(true);
+      console.log(`[network] stalled kiosk transaction ended by central after ${Date.now() - started} ms (query limit ${LIMITS.queryMs} ms)`);
+      proxy.heal();
+      await client.end().catch(() => undefined);
+      recordTally({ area: 'fault', kind: 'TCP stall inside a kiosk transaction (central ends it)', count: 1, outcome: 'central ended the idle transaction; the feed horizon is not held' });
+    } finally {
+      core?.close();
+      await proxy?.close();
+      await admin.end();
+      await central.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
