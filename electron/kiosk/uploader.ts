@@ -97,28 +97,37 @@ export class Uploader {
         if (due.length === 0) break;
         client ??= await connect();
         // No SQLite transaction is open while this network call runs.
-        const result = await client.query(
-          `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method, match_distance, liveness)
-           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[],
-                                $7::real[], $8::text[])
-           ON CONFLICT (id) DO NOTHING`,
-          [
-            due.map((d) => d.id),
-            due.map((d) => d.employee_id),
-            due.map(() => this.options.kioskId),
-            due.map((d) => d.direction),
-            due.map((d) => d.punched_at),
-            due.map((d) => d.method),
-            due.map((d) => d.match_distance),
-            due.map((d) => d.liveness),
-          ],
-        );
+        let accepted = due;
+        let newlyStored: number;
+        try {
+          newlyStored = await insertPunches(client, due, this.options.kioskId);
+        } catch (e) {
+          if (!isRowRefusal(e)) throw e;
+          // Central refused the data of some row (an employee deleted there by hand, a value out of range): the
+          // whole statement failed. One bad row must not hold back every punch behind it forever, so the batch goes
+          // again row by row; a refused row keeps its place in the outbox and is retried later (IT may repair
+          // central), the others go through now.
+          const refused: Array<{ row: DueRow; error: string }> = [];
+          newlyStored = 0;
+          for (const row of due) {
+            try {
+              newlyStored += await insertPunches(client, [row], this.options.kioskId);
+            } catch (rowError) {
+              if (!isRowRefusal(rowError)) throw rowError;
+              refused.push({ row, error: (rowError as Error).message });
+            }
+          }
+          accepted = due.filter((d) => !refused.some((r) => r.row.id === d.id));
+          this.postponeRows(refused);
+          for (const r of refused) log.warn('central refused a punch; kept for retry', { punchId: r.row.id, error: r.error });
+        }
+        const result = { rowCount: newlyStored };
         const remove = this.db.prepare('DELETE FROM outbox WHERE punch_id = ?');
         this.db.transaction(() => {
-          for (const d of due) remove.run(d.id);
+          for (const d of accepted) remove.run(d.id);
         })();
-        stored += result.rowCount ?? 0;
-        this.status.uploaded += due.length;
+        stored += result.rowCount;
+        this.status.uploaded += accepted.length;
         this.status.lastUploadAt = this.now();
         this.status.online = true;
         this.status.lastError = null;
@@ -133,6 +142,15 @@ export class Uploader {
       await client?.end().catch(() => undefined);
     }
     return stored;
+  }
+
+  /** Rows central refused: retried after the longest back-off, each with central's reason kept for IT to see. */
+  private postponeRows(refused: ReadonlyArray<{ row: DueRow; error: string }>): void {
+    const update = this.db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE punch_id = ?');
+    const at = new Date(this.now().getTime() + this.backoffCap()).toISOString();
+    this.db.transaction(() => {
+      for (const r of refused) update.run(at, r.error.slice(0, 500), r.row.id);
+    })();
   }
 
   /** Moves every due entry's next attempt out by its back-off. */
@@ -154,4 +172,34 @@ export class Uploader {
       }
     })();
   }
+}
+
+/** One INSERT for the rows; a punch central already holds (same id) is left as it is. Returns how many were new. */
+async function insertPunches(client: pg.ClientBase, rows: readonly DueRow[], kioskId: number): Promise<number> {
+  const result = await client.query(
+    `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method, match_distance, liveness)
+     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[],
+                          $7::real[], $8::text[])
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      rows.map((d) => d.id),
+      rows.map((d) => d.employee_id),
+      rows.map(() => kioskId),
+      rows.map((d) => d.direction),
+      rows.map((d) => d.punched_at),
+      rows.map((d) => d.method),
+      rows.map((d) => d.match_distance),
+      rows.map((d) => d.liveness),
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Central refused the data (SQLSTATE class 22, data exception, or 23, integrity constraint, e.g. a foreign key to an
+ * employee deleted on central), as opposed to the connection or the kiosk's rights failing, which affect every row.
+ */
+function isRowRefusal(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+  return /^2[23][0-9A-Z]{3}$/.test(code);
 }

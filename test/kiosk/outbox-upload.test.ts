@@ -104,4 +104,26 @@ describe.each(centralFactories())('punch outbox and uploader against $label', (f
     expect(rows[0]?.first.toISOString()).toBe('2026-03-02T08:00:00.000Z');
     expect(rows[0]?.server_after).toBe(true);
   });
+
+  it('a punch central refuses (its employee deleted there by hand) does not hold back the rest; it stays queued with the reason', async () => {
+    const admin = await central.connect();
+    const doomed = await addEmployee(admin, 'GONE-1', 'hq');
+    clock = new Date(clock.getTime() + 3_600_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      // The refused punch sits in the middle of the batch.
+      const employeeId = i === 2 ? doomed : (employeeIds[i] ?? 0);
+      ids.push(recordPunch(db, { employeeId, direction: 'in', method: 'pin', matchDistance: null, at: new Date(clock.getTime() + i * 1000) }).id);
+    }
+    await admin.query('DELETE FROM employees WHERE id = $1', [doomed]);
+    clock = new Date(clock.getTime() + 60_000);
+    const uploader = new Uploader(db, { kioskId: kiosk.id, batchSize: 500, now: () => clock });
+    expect(await uploader.drain(() => connectAsKiosk(kiosk.settings))).toBe(5);
+    const { rows } = await admin.query<{ id: string }>('SELECT id::text FROM punches WHERE id = ANY($1::uuid[])', [ids]);
+    expect(rows.map((r) => r.id).sort()).toEqual(ids.filter((_, i) => i !== 2).sort());
+    const kept = db.prepare('SELECT punch_id, last_error FROM outbox').all() as Array<{ punch_id: string; last_error: string }>;
+    expect(kept.map((k) => k.punch_id)).toEqual([ids[2]]);
+    expect(kept[0]?.last_error).toMatch(/foreign key/);
+    await admin.end();
+  });
 });
