@@ -25,13 +25,14 @@ import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery
 import type { KioskDatabase } from './kiosk-db.js';
 import { getMeta } from './kiosk-meta.js';
 import { DATABASE_FILE, readKioskSettings, type KioskSettings } from './kiosk-settings.js';
+import { euclideanDistance } from '../../shared/face/descriptor.js';
 import { LivenessChallenge, type TurnDirection } from '../../shared/kiosk/liveness.js';
 import { PunchJournal, JOURNAL_DIR } from './punch-journal.js';
 import { lastPunchOf, recordPunch, type NewPunch, type StoredPunch } from './punch-store.js';
 import { RosterSync, type SyncResult } from './roster-sync.js';
 import { Uploader, type UploadStatus } from './uploader.js';
 import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
-import { applySearchSettings } from '../central/search-settings.js';
+import { applySearchSettings, CENTRAL_EF_SEARCH } from '../central/search-settings.js';
 
 const log = createLogger('kiosk.core');
 
@@ -43,6 +44,8 @@ const FALLBACK_INTERVAL_MS = 2_000;
 
 /** Templates fetched per frame: enough to see the best and the runner-up employee even with many templates each. */
 const NEIGHBOURS = 20;
+/** How far judgeLocally widens its search when all near hits are one person's (see there). */
+const MAX_NEIGHBOURS = 1_280;
 
 export interface EmployeeSummary {
   id: number;
@@ -111,7 +114,15 @@ export class KioskCore {
   private ownerOf: Database.Statement | null = null;
   private lastFruitlessFallbackAt = Number.NEGATIVE_INFINITY;
   /** The head-turn check in progress, and the punch it will make. */
-  private challenge: { check: LivenessChallenge; employeeId: number; direction: 'in' | 'out'; distance: number; source: 'cache' | 'central' } | null = null;
+  private challenge: {
+    check: LivenessChallenge;
+    employeeId: number;
+    direction: 'in' | 'out';
+    distance: number;
+    source: 'cache' | 'central';
+    /** The descriptor of the frame that was recognised: the turned face must be this face. */
+    face: Float32Array;
+  } | null = null;
   /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
   private clockOffsetMs: number | null = null;
   /**
@@ -303,7 +314,7 @@ export class KioskCore {
     if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: last?.recordedAt ?? decision.at };
     if (this.settings.liveness === 'turn-head') {
       const check = LivenessChallenge.start(vote.employeeId, at, this.options.random ?? Math.random);
-      this.challenge = { check, employeeId: vote.employeeId, direction: decision.direction, distance: vote.distance, source };
+      this.challenge = { check, employeeId: vote.employeeId, direction: decision.direction, distance: vote.distance, source, face: Float32Array.from(descriptor) };
       return { kind: 'turn-head', direction: check.direction, employee };
     }
     const punch = this.recordPunch({
@@ -321,9 +332,16 @@ export class KioskCore {
   private continueChallenge(descriptor: Float32Array | null, yaw: number | null): FrameOutcome {
     const challenge = this.challenge;
     if (!challenge) throw new Error('no head-turn check in progress');
-    const verdict = descriptor ? this.judgeLocally(descriptor) : null;
+    const hits = descriptor ? this.localHits(descriptor) : [];
+    const verdict = descriptor ? judgeFrame(hits, this.policy) : null;
     const named = verdict?.kind === 'candidate' ? verdict.employeeId : null;
-    const state = challenge.check.onFrame({ employeeId: named, yaw }, this.now());
+    // The turned face must be the recognised one: close to the frame that started the check (seconds ago, same
+    // light), or to the person's own templates. An unrecognised face is nobody else, but it is not them either.
+    const sameFace =
+      descriptor !== null &&
+      (euclideanDistance(descriptor, challenge.face) <= this.policy.threshold ||
+        hits.some((h) => h.employeeId === challenge.employeeId && h.distance <= this.policy.threshold));
+    const state = challenge.check.onFrame({ employeeId: named, yaw, sameFace }, this.now());
     const employee = this.employee(challenge.employeeId);
     if (state.kind === 'waiting') return { kind: 'turn-head', direction: state.direction, employee };
     this.challenge = null;
@@ -382,16 +400,30 @@ export class KioskCore {
 
   /** The cache's verdict on one descriptor. */
   judgeLocally(descriptor: Float32Array): FrameVerdict {
-    const hits = this.index.search(descriptor, NEIGHBOURS);
+    return judgeFrame(this.localHits(descriptor), this.policy);
+  }
+
+  /** The cache's nearest templates, by person, nearest first; see judgeLocally. */
+  private localHits(descriptor: Float32Array): TemplateHit[] {
     this.ownerOf ??= this.db.prepare('SELECT employee_id FROM templates WHERE id = ?').pluck();
     const owner = this.ownerOf;
-    const named: TemplateHit[] = [];
-    for (const h of hits) {
-      // A hit the table no longer has was removed by a sync the index has not caught up with: not a match.
-      const employeeId = owner.get(h.templateId) as number | undefined;
-      if (employeeId !== undefined) named.push({ employeeId, distance: h.distance });
+    for (let k = NEIGHBOURS; ; k *= 4) {
+      const hits = this.index.search(descriptor, k);
+      const named: TemplateHit[] = [];
+      for (const h of hits) {
+        // A hit the table no longer has was removed by a sync the index has not caught up with: not a match.
+        const employeeId = owner.get(h.templateId) as number | undefined;
+        if (employeeId !== undefined) named.push({ employeeId, distance: h.distance });
+      }
+      // The margin rule needs the nearest *other* person. When every hit is one person's (someone enrolled many
+      // times) and the farthest hit is still within the margin of the nearest, a look-alike colleague could sit just
+      // beyond the k hits: look further before judging, so that many templates cannot turn "ambiguous" into a match.
+      const first = named[0];
+      const last = named.at(-1);
+      const onePerson = first !== undefined && named.every((n) => n.employeeId === first.employeeId);
+      const mayHideRival = onePerson && last !== undefined && last.distance < first.distance + this.policy.margin;
+      if (!mayHideRival || hits.length < k || k >= MAX_NEIGHBOURS) return named;
     }
-    return judgeFrame(named, this.policy);
   }
 
   /**
@@ -417,12 +449,19 @@ export class KioskCore {
       );
       await applySearchSettings(client);
       const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; distance: number }>(
-        `SELECT e.id::int AS employee_id, e.employee_no, e.full_name, (t.embedding <-> $1::vector)::float8 AS distance
-         FROM face_templates t JOIN employees e ON e.id = t.employee_id
-         WHERE e.active AND t.model_id = $2
-           AND e.site IN (SELECT site FROM kiosks WHERE id = $3 UNION SELECT site FROM kiosk_sites WHERE kiosk_id = $3)
-         ORDER BY t.embedding <-> $1::vector LIMIT $4`,
-        [toVectorLiteral(descriptor), FACE_MODEL_ID, this.settings.kioskId, NEIGHBOURS],
+        // The index scan takes the nearest templates (as many as the search settings' ef_search looks at); each
+        // person then counts once, by their nearest template, so that someone with many templates cannot hide the
+        // nearest other person from the margin rule (as judgeLocally widens its search for the same reason).
+        `SELECT employee_id, employee_no, full_name, min(distance) AS distance FROM (
+           SELECT e.id::int AS employee_id, e.employee_no, e.full_name, (t.embedding <-> $1::vector)::float8 AS distance
+           FROM face_templates t JOIN employees e ON e.id = t.employee_id
+           WHERE e.active AND t.model_id = $2
+             AND e.site IN (SELECT site FROM kiosks WHERE id = $3 UNION SELECT site FROM kiosk_sites WHERE kiosk_id = $3)
+           ORDER BY t.embedding <-> $1::vector LIMIT $5
+         ) nearest
+         GROUP BY employee_id, employee_no, full_name
+         ORDER BY distance LIMIT $4`,
+        [toVectorLiteral(descriptor), FACE_MODEL_ID, this.settings.kioskId, NEIGHBOURS, CENTRAL_EF_SEARCH],
       );
       for (const r of rows) this.centralNames.set(r.employee_id, { id: r.employee_id, employeeNo: r.employee_no, fullName: r.full_name });
       const verdict = judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);

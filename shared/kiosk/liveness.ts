@@ -1,7 +1,7 @@
 /**
  * The optional active check against holding up a photo: after a face is recognised, the person is asked to turn
  * their head to a side chosen at random, and the punch is made only when a frame shows that turn (yaw from the
- * landmarks, see shared/face/head-pose.ts) while no other person is recognised, within a time limit. A printed
+ * landmarks, see shared/face/head-pose.ts) of the same face while no other person is recognised, within a time limit. A printed
  * photo cannot turn; a phone video of a colleague would have to turn the right way at the right moment.
  *
  * Directions are the person's own: turning to their left moves the nose towards the right of the (unmirrored)
@@ -23,6 +23,12 @@ export interface LivenessFrame {
   employeeId: number | null;
   /** Head yaw in degrees, or null without a face. */
   yaw: number | null;
+  /**
+   * The face in this frame is the one that was recognised (within the threshold of the frame that started the
+   * check, or of the person's templates). Without it, holding up a colleague's photo and then turning one's own,
+   * unenrolled head would pass: an unrecognised face is "nobody else", but it is not the person either.
+   */
+  sameFace: boolean;
 }
 
 export type LivenessState =
@@ -51,6 +57,6 @@ export class LivenessChallenge {
     if (frame.employeeId !== null && frame.employeeId !== this.employeeId) return { kind: 'failed', reason: 'someone-else' };
     if (frame.yaw === null) return { kind: 'waiting', direction: this.direction };
     const turned = this.direction === 'left' ? frame.yaw >= this.config.minYaw : frame.yaw <= -this.config.minYaw;
-    return turned ? { kind: 'passed' } : { kind: 'waiting', direction: this.direction };
+    return turned && frame.sameFace ? { kind: 'passed' } : { kind: 'waiting', direction: this.direction };
   }
 }

@@ -235,10 +235,11 @@ describe('match policy: head-turn check (LivenessChallenge)', () => {
   const frame = fc.record({
     employeeId: fc.option(fc.integer({ min: 1, max: 3 })),
     yaw: fc.option(fc.double({ min: -45, max: 45, noNaN: true })),
+    sameFace: fc.boolean(),
     afterMs: fc.integer({ min: 0, max: 3_000 }),
   });
 
-  it('passes only on a frame turned the asked way, in time, with nobody else recognised; fails for good on someone else', () => {
+  it('passes only on a frame of the same face turned the asked way, in time, with nobody else recognised; fails for good on someone else', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 3 }),
@@ -252,25 +253,25 @@ describe('match policy: head-turn check (LivenessChallenge)', () => {
           let at = start.getTime();
           for (const f of frames) {
             at += f.afterMs;
-            const state = check.onFrame({ employeeId: f.employeeId, yaw: f.yaw }, new Date(at));
+            const state = check.onFrame({ employeeId: f.employeeId, yaw: f.yaw, sameFace: f.sameFace }, new Date(at));
             const late = at - start.getTime() > cfg.timeoutSeconds * 1000;
             const stranger = f.employeeId !== null && f.employeeId !== who;
             const turned =
               f.yaw !== null && (check.direction === 'left' ? f.yaw >= cfg.minYaw : f.yaw <= -cfg.minYaw);
             if (state.kind === 'passed') {
               expect(late || stranger).toBe(false);
-              expect(turned).toBe(true);
+              expect(turned && f.sameFace).toBe(true);
             }
             if (late) expect(state).toEqual({ kind: 'failed', reason: 'timeout' });
             else if (stranger) expect(state).toEqual({ kind: 'failed', reason: 'someone-else' });
-            else expect(state.kind).toBe(turned ? 'passed' : 'waiting');
+            else expect(state.kind).toBe(turned && f.sameFace ? 'passed' : 'waiting');
             if (state.kind !== 'waiting') break; // the kiosk ends the check on the first pass or failure
           }
         },
       ),
       { numRuns: 1_000 },
     );
-    tally(1_000, 'head-turn check: passes only on the asked turn, in time, nobody else');
+    tally(1_000, 'head-turn check: passes only on the asked turn of the same face, in time, nobody else');
   });
 });
 

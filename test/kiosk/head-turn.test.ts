@@ -18,7 +18,7 @@ describe('head-turn check (liveness: turn-head)', () => {
   let core: KioskCore;
   let service: KioskService;
   const random = seededRandom(8);
-  const faces = { amy: randomDescriptor(random), raj: randomDescriptor(random) };
+  const faces = { amy: randomDescriptor(random), raj: randomDescriptor(random), stranger: randomDescriptor(random) };
 
   beforeAll(() => {
     writeKioskSettings(dir, {
@@ -80,5 +80,18 @@ describe('head-turn check (liveness: turn-head)', () => {
     expect(await frame('raj', 0)).toMatchObject({ ok: true, value: { kind: 'turn-head' } });
     expect(await frame('amy', 25)).toMatchObject({ ok: true, value: { kind: 'turn-failed' } });
     expect(punches()).toEqual([{ employee_id: 1, liveness: 'passed' }]);
+  });
+
+  it("a colleague's photo held up, then the holder's own (unenrolled) head turned: no punch", async () => {
+    clock = new Date(clock.getTime() + 3_600_000);
+    const before = punches().length;
+    await frame('raj', 0);
+    expect(await frame('raj', 0)).toMatchObject({ ok: true, value: { kind: 'turn-head', direction: 'left', employee: { employeeNo: 'RAJ-1' } } });
+    // Nobody the kiosk knows (so not "someone else"), turned the asked way: still waiting, never a pass.
+    expect(await frame('stranger', 20)).toMatchObject({ ok: true, value: { kind: 'turn-head' } });
+    expect(await frame('stranger', 25)).toMatchObject({ ok: true, value: { kind: 'turn-head' } });
+    clock = new Date(clock.getTime() + 9_000);
+    expect(await frame('stranger', 25)).toMatchObject({ ok: true, value: { kind: 'turn-failed' } });
+    expect(punches()).toHaveLength(before);
   });
 });
