@@ -554,7 +554,9 @@ describe('hostile input at the kiosk bridge', () => {
   it('in-process: guesses sent all at once are counted before they are checked, so the right PIN sent last is locked out', async () => {
     const local = await makeKioskDir('clockface-hostile-pins-');
     const core = KioskCore.open(local);
-    const service = new KioskService(core, { follow: false });
+    // The per-number lock under test; the kiosk-wide limit on wrong PINs (20 per 15 min, across all numbers) would
+    // otherwise lock the pad after the first 20 guesses here. It has its own test in test/kiosk/kiosk-service.test.ts.
+    const service = new KioskService(core, { follow: false, pinSpray: { maxFailures: 1_000, windowMinutes: 15, lockMinutes: 15 } });
     try {
       for (const [channel, right, subject] of [
         ['punchWithPin', { employeeNo: 'E-7', pin: EMPLOYEE_PIN }, 'E-7'],
