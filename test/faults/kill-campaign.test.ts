@@ -195,6 +195,7 @@ describe(`SIGKILL campaign against ${FACTORY.label} (seed ${SEED})`, () => {
     let kills = 0;
     let finishedFirst = 0;
     let resentTotal = 0;
+    let midUpload = 0;
     for (let attempt = 0; kills < UPLOAD_KILLS; attempt++) {
       expect(attempt, 'too many uploads finished before their kill').toBeLessThan(UPLOAD_KILLS * 3);
       // More punches waiting, made the way a kiosk makes them (punch + outbox in one transaction, then the journal).
@@ -241,19 +242,23 @@ describe(`SIGKILL campaign against ${FACTORY.label} (seed ${SEED})`, () => {
       check.close();
       resentTotal += resent;
       const state = await checkAfterKill(punchDir, punchKiosk.id, all);
-      expect(state.onCentral).toBeLessThan(state.local);
+      expect(state.onCentral).toBeLessThanOrEqual(state.local);
+      // A kill that lands after the last batch's commit (the process was already on its way out) still counts as a
+      // kill, but proves less: the campaign must have landed most of its kills mid-upload.
+      if (state.onCentral < state.local) midUpload++;
       console.log(
         `[kill-campaign b] kill ${kills}: threshold ${threshold - before} of ${waiting} waiting; central held ${seen - before} more at the kill, ` +
           `${state.onCentral - before} after death; outbox ${state.waiting}, of which ${resent} already on central (sent again next time)`,
       );
     }
     for (const [id, p] of madeHere) confirmed.set(id, p);
+    expect(midUpload).toBeGreaterThanOrEqual(Math.ceil(kills / 2));
     const retried = await uploadUntilDone(punchDir);
     const core = KioskCore.open(punchDir);
     try {
       const onCentral = await expectAllUploaded(admin, punchKiosk.id, core.db, confirmed);
       console.log(
-        `[kill-campaign b] ${kills} kills (${finishedFirst} uploads finished before their kill point); ${resentTotal} punches were on central ` +
+        `[kill-campaign b] ${kills} kills (${midUpload} with central holding only part; ${finishedFirst} uploads finished before their kill point); ${resentTotal} punches were on central ` +
           `and still in the outbox at a kill; central ends with ${onCentral}, each once` +
           (retried.length > 0 ? ` (upload retried: ${retried.join(' | ')})` : ''),
       );
