@@ -65,6 +65,7 @@ export class KioskService {
   private follower: RosterFollower | null = null;
   private uploading: Promise<void> | null = null;
   private uploadAgain = false;
+  private settingAdminPin = false;
 
   constructor(
     private readonly core: KioskCore,
@@ -286,9 +287,16 @@ export class KioskService {
   }
 
   private async setAdminPin(pin: string): Promise<Result<{ adminToken: string }>> {
-    if (this.core.settings.adminPinHash) return fail('ADMIN_PIN_WRONG', 'an admin PIN is already set');
-    this.core.settings.adminPinHash = await hashPin(pin);
-    writeKioskSettings(this.core.dir, this.core.settings);
+    // Claimed before the (slow, yielding) hash: two first-run requests at once must not both set a PIN and both get
+    // an admin session, the later one silently replacing the first PIN.
+    if (this.core.settings.adminPinHash || this.settingAdminPin) return fail('ADMIN_PIN_WRONG', 'an admin PIN is already set');
+    this.settingAdminPin = true;
+    try {
+      this.core.settings.adminPinHash = await hashPin(pin);
+      writeKioskSettings(this.core.dir, this.core.settings);
+    } finally {
+      this.settingAdminPin = false;
+    }
     log.info('admin PIN set');
     return { ok: true, value: { adminToken: this.openAdminSession() } };
   }

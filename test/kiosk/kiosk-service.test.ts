@@ -135,8 +135,10 @@ describe('KioskService', () => {
   it('admin: the PIN is set once, stored only as a hash; a session token gates settings and exit', async () => {
     expect(service.status().needsAdminPin).toBe(true);
     expect(await service.handle('unlockAdmin', { pin: '9999' })).toMatchObject({ ok: false, error: { code: 'ADMIN_PIN_WRONG' } });
-    const set = await service.handle('setAdminPin', { pin: '9999' });
+    // Two first-run requests at once: one sets the PIN, the other is refused (it must not replace the first).
+    const [set, raced] = await Promise.all([service.handle('setAdminPin', { pin: '9999' }), service.handle('setAdminPin', { pin: '1111' })]);
     expect(set.ok).toBe(true);
+    expect(raced).toMatchObject({ ok: false, error: { code: 'ADMIN_PIN_WRONG' } });
     expect(readFileSync(join(dir, 'kiosk.json'), 'utf8')).not.toContain('"9999"');
     expect(await service.handle('setAdminPin', { pin: '1111' })).toMatchObject({ ok: false, error: { code: 'ADMIN_PIN_WRONG' } });
     const token = set.ok ? (set.value as { adminToken: string }).adminToken : '';
