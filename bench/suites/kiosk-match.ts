@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -117,6 +117,10 @@ interface EngineRun {
   addOneMs: number;
   removeOneMs: number;
   hits: VectorHit[][];
+  /** Resident memory the index added (RSS after build and the searches, minus before): what the kiosk keeps in RAM. */
+  rssMiB: number;
+  /** The kiosk database file with the index in it, after a checkpoint. */
+  diskMiB: number;
 }
 
 function runEngine(engine: VectorEngineName, set: FaceLikeSet, queries: Float32Array[], dir: string): EngineRun {
@@ -124,6 +128,7 @@ function runEngine(engine: VectorEngineName, set: FaceLikeSet, queries: Float32A
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   try {
+    const rssBefore = process.memoryUsage().rss;
     const index = openVectorIndex(db, engine);
     const buildMs = time(() => index.rebuild(set.rows));
     for (const q of queries.slice(0, 5)) index.search(q, K); // warm-up
@@ -135,6 +140,9 @@ function runEngine(engine: VectorEngineName, set: FaceLikeSet, queries: Float32A
       samples.push(performance.now() - t);
       hits.push(found);
     }
+    const rssMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const diskMiB = statSync(file).size / 2 ** 20;
     // What a roster change costs: one template replaced, one removed (sqlite-vss rewrites its whole index per commit).
     const addOne: number[] = [];
     const removeOne: number[] = [];
@@ -162,6 +170,8 @@ function runEngine(engine: VectorEngineName, set: FaceLikeSet, queries: Float32A
       addOneMs: distribution(addOne).median,
       removeOneMs: distribution(removeOne).median,
       hits,
+      rssMiB,
+      diskMiB,
     };
   } finally {
     db.close();
@@ -200,6 +210,9 @@ export const kioskMatchSuite: BenchSuite = {
             row(kase, 'add one template', r.addOneMs, 'ms'),
             row(kase, 'remove one template', r.removeOneMs, 'ms'),
             row(kase, 'cold first search (new connection)', r.coldMs, 'ms'),
+            // RSS deltas are approximate (the allocator keeps freed pages; runs follow one another in one process).
+            row(kase, 'memory: resident added by the index', r.rssMiB, 'MiB'),
+            row(kase, 'memory: database file with the index', r.diskMiB, 'MiB'),
             // Bytes of vectors one exact query must read, over its median time: compare with the bandwidth rows.
             row(kase, 'effective scan rate (p50)', (size * DESCRIPTOR_LENGTH * 4) / r.p50 / 1e6, 'GB/s'),
           );
