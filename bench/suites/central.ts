@@ -25,7 +25,7 @@ import { eachCentral, label, type BenchCentral, type CentralTag } from '../suppo
  * the exact scan (same nearest template id), identification accuracy (the nearest template's identity is the
  * query's), and sweeps of hnsw.ef_search (10, 20, 40 default, 80) and ivfflat.probes (1 default, 4, 16).
  *
- * Sizes: quick 100k on the server and 20k embedded; --full 1M on the server and 100k embedded. Ground truth (the
+ * Sizes: quick 100k on the server and 10k embedded; --full 1M on the server and 100k embedded. Ground truth (the
  * nearest template of every query) is computed in this process by brute force over the same float32 vectors, so that
  * the exact scan in PostgreSQL need only be timed on a sample (at 1M it answers ~3 queries/s; timing it on every query
  * would take longer than everything else together). The exact scan's own answers on that sample are checked against
@@ -166,6 +166,8 @@ interface Profile {
   /** Queries the exact scan is timed on (a sample of the above). */
   exactQueries: number;
   maintenanceWorkMem: string;
+  /** The full sweeps (quick keeps pgvector's default, the shipped setting and their neighbours, to stay under 10 min). */
+  full: boolean;
 }
 
 async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Promise<BenchResult[]> {
@@ -216,7 +218,7 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
         ddl: `CREATE INDEX bench_ivfflat ON bench_vectors USING ivfflat (embedding vector_l2_ops) WITH (lists = ${Math.round(Math.sqrt(n))})`,
         name: 'bench_ivfflat',
         param: 'ivfflat.probes',
-        values: [1, 4, 16, 32],
+        values: profile.full ? [1, 4, 16, 32] : [1, 16],
         twoClientsAt: 16,
       },
       {
@@ -225,7 +227,7 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
         ddl: 'CREATE INDEX bench_hnsw ON bench_vectors USING hnsw (embedding vector_l2_ops) WITH (m = 16, ef_construction = 64)',
         name: 'bench_hnsw',
         param: 'hnsw.ef_search',
-        values: [10, 40, 100, CENTRAL_EF_SEARCH, 400],
+        values: profile.full ? [10, 40, 100, CENTRAL_EF_SEARCH, 400] : [40, 100, CENTRAL_EF_SEARCH, 400],
         twoClientsAt: CENTRAL_EF_SEARCH,
       },
     ];
@@ -282,12 +284,14 @@ export const centralSuite: BenchSuite = {
           queries: { 'pg-server': 300, 'embedded-pglite': 300 },
           exactQueries: 60,
           maintenanceWorkMem: '4GB',
+          full: true,
         }
       : {
-          n: { 'pg-server': 100_000, 'embedded-pglite': 20_000 },
+          n: { 'pg-server': 100_000, 'embedded-pglite': 10_000 },
           queries: { 'pg-server': 200, 'embedded-pglite': 200 },
           exactQueries: 50,
           maintenanceWorkMem: '512MB',
+          full: false,
         };
     const results: BenchResult[] = [];
     await eachCentral('central', async (central) => {

@@ -405,7 +405,7 @@ export const kioskE2eSuite: BenchSuite = {
       console.warn(`[${SUITE}] not run, missing: ${missing.map((p) => `${p.name} (${p.howTo})`).join('; ')}`);
       return [];
     }
-    const measured = full ? 60 : 24; // + the page's first punch (cold), reported apart
+    const measured = full ? 60 : 16; // + the page's first punch (cold), reported apart
     const work = mkdtempSync(join(tmpdir(), 'clockface-bench-kiosk-e2e-'));
     const children: ChildProcess[] = [];
     let browser: Browser | null = null;
