@@ -47,6 +47,8 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
   const faces = new Map<number, number[]>();
   let clock = new Date('2025-06-02T06:00:00.000Z');
   const now = (): Date => clock;
+  // The test's clock moves both the wall clock and the kiosk's monotonic clock (debounce runs on the latter).
+  const clocks = { now, monotonicNow: (): number => clock.getTime() };
 
   const admin = (): Promise<pg.Client> => connectCentral({ url: central!.url, embeddedDefault: false });
 
@@ -136,7 +138,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
       await client.end();
     }
     await initKioskDir(kioskDir, parseKioskSettings({ ...kiosk.settings, kioskId: kiosk.id, engine: 'sqlite-vec' }, 'test settings'));
-    const core = KioskCore.open(kioskDir, { now });
+    const core = KioskCore.open(kioskDir, clocks);
     try {
       const synced = await core.syncRoster();
       expect(synced).toMatchObject({ employees: EMPLOYEES, templates: EMPLOYEES });
@@ -155,7 +157,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
   it(`${PUNCHES} punches with central stopped are all kept; once central is started again exactly ${PUNCHES} rows arrive, none twice`, async () => {
     await central!.stop();
     central = null;
-    const core = KioskCore.open(kioskDir, { now });
+    const core = KioskCore.open(kioskDir, clocks);
     try {
       firstIds.push(...(await punch(core, PUNCHES)));
       expect(new Set(firstIds).size).toBe(PUNCHES);
@@ -193,7 +195,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
   }, 120_000);
 
   it(`${PUNCHES} more, uploaded by \`kiosk sync\` in batches of 20 and SIGKILLed while central holds some of them: exactly ${PUNCHES} arrive, none twice`, async () => {
-    const core = KioskCore.open(kioskDir, { now });
+    const core = KioskCore.open(kioskDir, clocks);
     let secondIds: string[];
     try {
       secondIds = await punch(core, PUNCHES);
