@@ -4,7 +4,7 @@ import { toVectorLiteral } from '../../electron/central/vector-literal.js';
 import { CENTRAL_EF_SEARCH } from '../../electron/central/search-settings.js';
 import { DESCRIPTOR_LENGTH } from '../../shared/face-model.js';
 import { faceLikeSet, noisySample, seededRandom } from '../../test/support/face-like-data.js';
-import type { BenchResult } from '../report.js';
+import { markdownTable, type BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
 import { eachCentral, label, type BenchCentral, type CentralTag } from '../support/bench-centrals.js';
 
@@ -31,7 +31,7 @@ import { eachCentral, label, type BenchCentral, type CentralTag } from '../suppo
  * would take longer than everything else together). The exact scan's own answers on that sample are checked against
  * the brute force (any disagreement is printed: float32 ties).
  *
- * maintenance_work_mem is raised for the builds (512 MB quick, 4 GB full), so that hnsw builds in memory: at 1M its
+ * maintenance_work_mem is raised for the builds (512 MB quick, 4 GB full on the server, 1 GB in the embedded central, whose 32-bit WebAssembly refuses more than 2 GB), so that hnsw builds in memory: at 1M its
  * graph is ~1 GB, and a build that spills to disk is many times slower.
  */
 
@@ -165,7 +165,8 @@ interface Profile {
   queries: Record<CentralTag, number>;
   /** Queries the exact scan is timed on (a sample of the above). */
   exactQueries: number;
-  maintenanceWorkMem: string;
+  /** Per central: the embedded one is 32-bit WebAssembly and refuses more than 2 GB. */
+  maintenanceWorkMem: Record<CentralTag, string>;
   /** The full sweeps (quick keeps pgvector's default, the shipped setting and their neighbours, to stay under 10 min). */
   full: boolean;
 }
@@ -231,7 +232,7 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
         twoClientsAt: CENTRAL_EF_SEARCH,
       },
     ];
-    await admin.query(`SET maintenance_work_mem = '${profile.maintenanceWorkMem}'`);
+    await admin.query(`SET maintenance_work_mem = '${profile.maintenanceWorkMem[tag]}'`);
     for (const index of indexes) {
       const t = performance.now();
       await admin.query(index.ddl);
@@ -283,14 +284,14 @@ export const centralSuite: BenchSuite = {
           n: { 'pg-server': 1_000_000, 'embedded-pglite': 100_000 },
           queries: { 'pg-server': 300, 'embedded-pglite': 300 },
           exactQueries: 60,
-          maintenanceWorkMem: '4GB',
+          maintenanceWorkMem: { 'pg-server': '4GB', 'embedded-pglite': '1GB' },
           full: true,
         }
       : {
           n: { 'pg-server': 100_000, 'embedded-pglite': 10_000 },
           queries: { 'pg-server': 200, 'embedded-pglite': 200 },
           exactQueries: 50,
-          maintenanceWorkMem: '512MB',
+          maintenanceWorkMem: { 'pg-server': '512MB', 'embedded-pglite': '512MB' },
           full: false,
         };
     const results: BenchResult[] = [];
@@ -299,7 +300,10 @@ export const centralSuite: BenchSuite = {
       const q = profile.queries[central.tag];
       for (const data of [faceLikeDataset(n, q), uniformDataset(n, q)]) {
         const t = performance.now();
-        results.push(...(await runOn(central, data, profile)));
+        const rows = await runOn(central, data, profile);
+        results.push(...rows);
+        // Printed as each dataset finishes: a --full run takes most of an hour, and a later failure must not lose it.
+        console.log(`\n${markdownTable(rows)}\n`);
         console.log(`[central bench] ${data.name} ${label(n)} [${central.tag}] took ${((performance.now() - t) / 1000).toFixed(0)} s`);
       }
     });
