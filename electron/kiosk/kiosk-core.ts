@@ -229,6 +229,20 @@ export class KioskCore {
    * read (an explicit "sync now" means "as of now"). The feed holds back changes while an older transaction is
    * still open anywhere on the server; after `waitMs` the result says `caughtUp: false` instead of waiting on.
    */
+  /**
+   * A roster sync, then an upload whatever the sync did: the roster may come from a read replica that is down, and
+   * that must never hold back punches bound for the primary. The sync's outcome is returned, not thrown.
+   */
+  async syncThenUpload(
+    waitMs = 0,
+  ): Promise<{ sync: { ok: true; result: Awaited<ReturnType<KioskCore['syncRoster']>> } | { ok: false; error: unknown }; uploaded: number }> {
+    const sync = await this.syncRoster(waitMs).then(
+      (result) => ({ ok: true as const, result }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    return { sync, uploaded: await this.upload() };
+  }
+
   async syncRoster(waitMs = 0): Promise<SyncResult & { lastPunchesChanged: number; caughtUp: boolean }> {
     const client = await this.connectRoster();
     try {

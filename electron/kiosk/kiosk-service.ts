@@ -79,14 +79,10 @@ export class KioskService {
     if (this.options.follow === false || this.follower) return;
     this.follower = new RosterFollower({
       sync: async () => {
-        try {
-          const r = await this.core.syncRoster(2_000);
-          return r.caughtUp;
-        } finally {
-          // Even when the roster read failed (a read replica down): punches go to the primary.
-          await this.core.upload();
-          this.emitStatus();
-        }
+        const { sync } = await this.core.syncThenUpload(2_000);
+        this.emitStatus();
+        if (!sync.ok) throw sync.error;
+        return sync.result.caughtUp;
       },
       listen: () => this.core.connectPrimary(),
       pollMs: this.core.settings.pollSeconds * 1000,

@@ -122,18 +122,13 @@ export function addKioskDeviceCommands(kiosk: Command): void {
           await followUntilSignal(core);
           return;
         }
-        // Punches go to the primary whatever the roster read does: a read replica that is down must not hold them back.
-        const synced = await core.syncRoster(options.waitSeconds * 1000).then(
-          (r) => ({ ok: true as const, r }),
-          (e: unknown) => ({ ok: false as const, e }),
-        );
-        const uploaded = await core.upload();
+        const { sync, uploaded } = await core.syncThenUpload(options.waitSeconds * 1000);
         const upload = core.uploader.getStatus();
-        if (!synced.ok) {
+        if (!sync.ok) {
           console.error(`punches: ${uploaded} uploaded, ${upload.pending} waiting`);
-          throw synced.e;
+          throw sync.error;
         }
-        const result = synced.r;
+        const result = sync.result;
         if (options.json) {
           console.log(JSON.stringify({ sync: result, uploaded, upload }, null, 2));
           return;
@@ -238,16 +233,13 @@ async function serveUntilSignal(core: KioskCore, port: number, host: string): Pr
 async function followUntilSignal(core: KioskCore): Promise<void> {
   const follower = new RosterFollower({
     sync: async () => {
-      try {
-        const r = await core.syncRoster(2_000);
-        if (r.changesRead > 0 || r.kind === 'snapshot') {
-          console.log(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
-        }
-        return r.caughtUp;
-      } finally {
-        // Even when the roster read failed (a read replica down): punches go to the primary.
-        await core.upload();
+      const { sync } = await core.syncThenUpload(2_000);
+      if (!sync.ok) throw sync.error;
+      const r = sync.result;
+      if (r.changesRead > 0 || r.kind === 'snapshot') {
+        console.log(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
       }
+      return r.caughtUp;
     },
     listen: () => core.connectPrimary(),
     pollMs: core.settings.pollSeconds * 1000,
