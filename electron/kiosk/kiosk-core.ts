@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
@@ -23,6 +22,7 @@ import { sendHeartbeat, syncCentralLastPunches } from './central-last-punches.js
 import { uploadSnapshots } from './snapshot-upload.js';
 import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery.js';
 import type { KioskDatabase } from './kiosk-db.js';
+import { systemClock, type KioskClock } from './kiosk-clock.js';
 import { getMeta } from './kiosk-meta.js';
 import { DATABASE_FILE, readKioskSettings, type KioskSettings } from './kiosk-settings.js';
 import { euclideanDistance } from '../../shared/face/descriptor.js';
@@ -85,14 +85,8 @@ export interface KioskStatus {
 
 export interface KioskCoreOptions {
   engine?: VectorEngineName | 'auto';
-  /** The wall clock: punch times. It may jump (NTP, a flat RTC battery, someone setting the time). */
-  now?: () => Date;
-  /**
-   * A monotonic clock (ms, default performance.now): elapsed time that wall-clock jumps do not distort, for the
-   * debounce and direction of repeat punches made here and for the fallback's pauses. Tests that move `now` by
-   * hand move this one with it.
-   */
-  monotonicNow?: () => number;
+  /** Wall and monotonic clock (default: the machine's). Tests pass one they move by hand (test/support/test-clock.ts). */
+  clock?: KioskClock;
   /** Limits on waiting for central (connection attempt, each query); defaults in connect.ts. */
   centralTimeouts?: { connectMs?: number; queryMs?: number };
   /** For the head-turn side; tests pass a fixed one. */
@@ -148,7 +142,8 @@ export class KioskCore {
     this.uploader = new Uploader(db, {
       kioskId: settings.kioskId,
       batchSize: settings.uploadBatchSize,
-      ...(options.now ? { now: options.now } : {}) });
+      now: () => this.now(),
+    });
   }
 
   /** Opens a kiosk folder made by `kiosk init`; finishes index work a killed process left behind. */
@@ -189,13 +184,14 @@ export class KioskCore {
     this.db.prepare("INSERT INTO kiosk_meta (key, value) VALUES ('index_rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = '1'").run();
   }
 
-  private now(): Date {
-    return this.options.now?.() ?? new Date();
+  /** The kiosk's wall clock (punch times). KioskService reads the same one, so the two never disagree. */
+  now(): Date {
+    return (this.options.clock ?? systemClock).now();
   }
 
   /** Milliseconds on a clock that never jumps: for elapsed time (debounce, pauses, admin sessions), never for dates. */
   monotonicNow(): number {
-    return this.options.monotonicNow?.() ?? performance.now();
+    return (this.options.clock ?? systemClock).monotonicNow();
   }
 
   /** Every kiosk connection has client-side limits: a stalled link must end in an error, never in a hang. */

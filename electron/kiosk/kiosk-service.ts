@@ -49,7 +49,6 @@ export interface KioskServiceOptions {
   follow?: boolean;
   /** What `exitKiosk` does once the admin token checks out (Electron: quit). Absent: the request is refused. */
   onExit?: () => void;
-  now?: () => Date;
 }
 
 /**
@@ -72,7 +71,7 @@ export class KioskService {
     private readonly options: KioskServiceOptions = {},
   ) {
     this.pinSpray = { ...DEFAULT_PIN_SPRAY, ...options.pinSpray };
-    this.pins = new PinGuard(core.db, { ...DEFAULT_PIN_GUARD, ...options.pinGuard, ...(options.now ? { now: options.now } : {}) });
+    this.pins = new PinGuard(core.db, { ...DEFAULT_PIN_GUARD, ...options.pinGuard, now: () => core.now() });
   }
 
   start(): void {
@@ -260,7 +259,7 @@ export class KioskService {
     if (check.kind === 'locked') return { kind: 'locked', until: check.until.toISOString() };
     if (check.kind === 'wrong' || !row) return { kind: 'wrong', attemptsLeft: check.kind === 'wrong' ? check.attemptsLeft : 0 };
     const employee: EmployeeView = { employeeNo: row.employee_no, fullName: row.full_name };
-    const now = this.options.now?.() ?? new Date();
+    const now = this.core.now();
     // The same last punch as a face punch: recording order and monotonic elapsed time, so a clock jump between two
     // PIN entries neither double-punches nor flips IN/OUT.
     const last = this.core.lastPunchFor(row.id, now);
@@ -375,7 +374,7 @@ export class KioskService {
     const punch = this.core.db.prepare("SELECT punched_at FROM punches WHERE id = ? AND method = 'face'").get(request.punchId) as
       | { punched_at: string }
       | undefined;
-    const now = this.options.now?.() ?? new Date();
+    const now = this.core.now();
     if (!punch || now.getTime() - new Date(punch.punched_at).getTime() > 30_000) {
       return fail('INVALID_ARGUMENT', 'no face punch of the last 30 seconds has that id');
     }

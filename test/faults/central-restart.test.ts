@@ -16,6 +16,7 @@ import { recordTally } from '../support/fault-tally.js';
 import { expectCacheEquals, expectedFor, type Expected } from '../support/kiosk-cache.js';
 import { clusterSuites, createCentralDatabase, startCluster, type PgCluster, type StopMode } from '../support/pg-cluster.js';
 import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
+import { TestClock } from '../support/test-clock.js';
 
 /**
  * Central (a private PostgreSQL 15 cluster) restarted under a working kiosk, fast (sessions terminated, open
@@ -45,8 +46,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
   let employeeIds: number[] = [];
   const root = mkdtempSync(join(tmpdir(), 'clockface-restart-'));
   const kioskDir = join(root, 'kiosk');
-  let clock = new Date('2025-09-01T05:00:00.000Z');
-  const now = (): Date => clock;
+  const clock = new TestClock('2025-09-01T05:00:00.000Z');
 
   /** A superuser client that outlives restarts: reconnects when the server dropped it. */
   let watcher: pg.Client | null = null;
@@ -148,7 +148,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
   }
 
   it(`${UPLOAD_ROUNDS} restarts (fast and immediate) while ${UPLOAD_ROUNDS * PUNCHES_PER_ROUND} punches upload in batches of ${BATCH}: each arrives exactly once`, async () => {
-    const core = KioskCore.open(kioskDir, { now });
+    const core = KioskCore.open(kioskDir, { clock });
     const allIds: string[] = [];
     const log: string[] = [];
     let restarts = 0;
@@ -162,9 +162,9 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
         // The punch store's own write (punch + outbox row), many in one SQLite transaction: one fsync, not hundreds.
         core.db.transaction(() => {
           for (let i = 0; i < PUNCHES_PER_ROUND; i++) {
-            clock = new Date(clock.getTime() + 1_000);
+            clock.elapse(1_000);
             const employeeId = employeeIds[Math.floor(random() * employeeIds.length)]!;
-            ids.push(recordPunch(core.db, { employeeId, direction: i % 2 ? 'out' : 'in', method: 'pin', matchDistance: null, at: clock }).id);
+            ids.push(recordPunch(core.db, { employeeId, direction: i % 2 ? 'out' : 'in', method: 'pin', matchDistance: null, at: clock.now() }).id);
           }
         })();
         allIds.push(...ids);
@@ -236,7 +236,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
           log.push(`${mode}, ${point}: the upload finished before the stop (threshold ${threshold})`);
         }
         // No hand repair: past the back-off, the next upload sends the rest.
-        clock = new Date(clock.getTime() + 10 * 60_000);
+        clock.elapse(10 * 60_000);
         await core.upload();
         expect(core.uploader.getStatus()).toMatchObject({ online: true, pending: 0, lastError: null });
         expect(await onCentral(ids)).toEqual({ n: PUNCHES_PER_ROUND, ids: PUNCHES_PER_ROUND, punches: PUNCHES_PER_ROUND });
@@ -276,7 +276,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
   });
 
   it(`${SYNC_ROUNDS} restarts in the middle of a roster sync: the old roster stays whole, the next sync brings central's`, async () => {
-    const core = KioskCore.open(kioskDir, { now });
+    const core = KioskCore.open(kioskDir, { clock });
     const log: string[] = [];
     let restarts = 0;
     let changesMade = 0;
@@ -332,8 +332,8 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
         log.push(`${mode} before statement ${k} of ~${estimatedQueries}: sync refused, cache unchanged; next sync ${result.kind} (${result.changesRead} changes) → ${result.employees} employees, ${result.templates} templates`);
       }
       // And it still punches and uploads.
-      clock = new Date(clock.getTime() + 60_000);
-      const punch = core.recordPunch({ employeeId: employeeIds[0]!, direction: 'in', method: 'pin', matchDistance: null, at: clock });
+      clock.elapse(60_000);
+      const punch = core.recordPunch({ employeeId: employeeIds[0]!, direction: 'in', method: 'pin', matchDistance: null, at: clock.now() });
       await core.upload();
       expect(await onCentral([punch.id])).toEqual({ n: 1, ids: 1, punches: 1 });
       console.log(`[central-restart] sync rounds (${changesMade} roster changes):\n  ${log.join('\n  ')}`);

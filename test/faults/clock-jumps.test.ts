@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
+import type { RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { KioskCore, type FrameOutcome } from '../../electron/kiosk/kiosk-core.js';
-import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { KioskService } from '../../electron/kiosk/kiosk-service.js';
-import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { recordTally } from '../support/fault-tally.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { openKioskBehindProxy } from '../support/fault-kiosk.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
+import { TestClock, offsetClock } from '../support/test-clock.js';
 
 /**
  * The kiosk's wall clock jumps (NTP correcting a drifted clock, a flat RTC battery after a power cut, someone
@@ -25,8 +25,8 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
  * - not hold uploads for a week because a back-off was scheduled while the clock ran a week ahead;
  * - show the clock's offset from central (heartbeat), so that someone can see and fix it.
  *
- * The tests drive KioskCore with an injected wall clock and an injected monotonic clock: `elapse(ms)` is real time
- * passing (both move), `jump(ms)` is the wall clock alone being set.
+ * The tests drive KioskCore with a TestClock (test/support/test-clock.ts): `clock.elapse(ms)` is real time passing
+ * (wall and monotonic clock move), `clock.jump(ms)` is the wall clock alone being set. Nothing here measures time.
  */
 
 const HOUR = 3_600_000;
@@ -43,26 +43,22 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
   let dir: string;
   const faces = new Map<number, number[]>();
   const people: number[] = [];
-  /** Real time (ms since the test's start), and the wall clock's error against it. */
-  let real = 0;
-  let skew = 0;
-  const start = Date.parse('2025-11-03T07:00:00.000Z');
-  const wall = (): Date => new Date(start + real + skew);
-  const elapse = (ms: number): void => {
-    real += ms;
-  };
-  const jump = (ms: number): void => {
-    skew += ms;
-  };
+  /** `clock.elapse(ms)`: real time passing (wall and monotonic clock move); `clock.jump(ms)`: the wall clock is set. */
+  const clock = new TestClock('2025-11-03T07:00:00.000Z');
   const options = {
-    now: wall,
-    monotonicNow: () => real,
+    clock,
     engine: 'sqlite-vec' as const,
     centralTimeouts: { connectMs: 1_500, queryMs: 5_000 },
   };
   /** Every punch the kiosk confirmed. */
   const confirmed: Array<{ id: string; employeeId: number; direction: 'in' | 'out'; at: string }> = [];
   let core: KioskCore;
+
+  /** The scenario's premise, checked on the test's own clock (a set-up check, not a timing): the kiosk reads before `at`. */
+  function expectKioskClockBefore(at: Date | string | number): void {
+    const reads = clock.now().toISOString();
+    expect(reads < new Date(at).toISOString(), `the kiosk clock reads ${reads}, not before ${new Date(at).toISOString()}`).toBe(true);
+  }
 
   beforeAll(async () => {
     central = await startMigrated(factory);
@@ -75,12 +71,8 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
       faces.set(id, d);
       people.push(id);
     }
-    kiosk = await registerKiosk(admin, central.url, { name: `clock-${factory.kind}`, site: 'hq' });
-    proxy = await startTcpProxy(kiosk.settings.url);
     dir = join(root, 'kiosk');
-    await initKioskDir(dir, parseKioskSettings({ ...kiosk.settings, url: proxy.via(kiosk.settings.url), kioskId: kiosk.id, engine: 'sqlite-vec' }, 'test'));
-    core = KioskCore.open(dir, options);
-    await core.syncRoster(5_000);
+    ({ kiosk, proxy, core } = await openKioskBehindProxy(admin, central.url, dir, { name: `clock-${factory.kind}`, site: 'hq', engine: 'sqlite-vec', core: options }));
   }, 120_000);
 
   afterAll(async () => {
@@ -96,7 +88,7 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
     k.resetFrames();
     const values = Float32Array.from(faces.get(employeeId) ?? [], (v) => v + (random() - 0.5) * 0.004);
     expect((await k.processDescriptor(values, [])).kind).toBe('pending');
-    elapse(1_000);
+    clock.elapse(1_000);
     const outcome = await k.processDescriptor(Float32Array.from(values), []);
     if (outcome.kind === 'punched') {
       confirmed.push({ id: outcome.punch.id, employeeId, direction: outcome.punch.direction, at: outcome.punch.at.toISOString() });
@@ -132,44 +124,44 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
     it(`clock set back ${back.label} between punches: a second look stays "already", the next punch alternates, none is dropped`, async () => {
       const id = people[back.person] ?? 0;
       const before = confirmed.length;
-      elapse(10 * 60_000);
+      clock.elapse(10 * 60_000);
       expect(punched(await look(id))).toBe('in');
-      const inAt = wall();
+      const inAt = clock.now();
 
       // 10 s later (real time) the clock is set back: the same person looks again. It is the same visit.
-      elapse(10_000);
-      jump(-back.ms);
+      clock.elapse(10_000);
+      clock.jump(-back.ms);
       const again = await look(id);
       expect(again.kind).toBe('already');
       if (again.kind === 'already') expect(again.at.toISOString()).toBe(inAt.toISOString());
 
       // Later (real time), with the wall clock still reading earlier than the IN: the clock-out, recorded.
-      elapse(Math.min(4 * HOUR, (back.ms * 2) / 3));
-      expect(wall().getTime()).toBeLessThan(inAt.getTime());
+      clock.elapse(Math.min(4 * HOUR, (back.ms * 2) / 3));
+      expectKioskClockBefore(inAt);
       expect(punched(await look(id))).toBe('out');
       // The next day's arrival (real time), the clock still wrong: IN again, not a second OUT.
-      elapse(16 * HOUR);
+      clock.elapse(16 * HOUR);
       expect(punched(await look(id))).toBe('in');
       // A double look at it: "already".
-      elapse(20_000);
+      clock.elapse(20_000);
       expect((await look(id)).kind).toBe('already');
 
       // After a restart the monotonic record is gone: a punch whose time looks older than the last is still
       // recorded (never dropped as "already"), and the direction alternates from the last one recorded.
       core.close();
       core = KioskCore.open(dir, options);
-      elapse(30 * 60_000);
-      jump(-back.ms);
-      expect(wall().getTime()).toBeLessThan(new Date(confirmed.at(-1)?.at ?? 0).getTime());
+      clock.elapse(30 * 60_000);
+      clock.jump(-back.ms);
+      expectKioskClockBefore(confirmed.at(-1)?.at ?? 0);
       expect(punched(await look(id))).toBe('out');
-      elapse(15_000);
+      clock.elapse(15_000);
       expect((await look(id)).kind).toBe('already');
 
       const mine = confirmed.slice(before);
       expect(mine.map((p) => p.direction)).toEqual(['in', 'out', 'in', 'out']);
       await uploadAll();
       const punches = await expectCentralHoldsConfirmed();
-      jump(2 * back.ms); // the clock is corrected
+      clock.jump(2 * back.ms); // the clock is corrected
       recordTally({
         area: 'fault',
         kind: `clock jump back ${back.label}`,
@@ -188,17 +180,17 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
       const id = people[fwd.person] ?? 0;
       const other = people[fwd.person + 2] ?? 0;
       const before = confirmed.length;
-      elapse(10 * 60_000);
+      clock.elapse(10 * 60_000);
       expect(punched(await look(id))).toBe('in');
-      elapse(10_000);
-      jump(fwd.ms);
+      clock.elapse(10_000);
+      clock.jump(fwd.ms);
       // 10 real seconds later: the same visit, however far the clock moved. (By the wall clock alone a week-old IN
       // is a forgotten clock-out, and this would have been a second IN.)
       expect((await look(id)).kind).toBe('already');
 
       // Central is unreachable while the clock is ahead: the failed upload schedules its retry on that clock.
       proxy.cut({ refuse: true });
-      elapse(4 * HOUR);
+      clock.elapse(4 * HOUR);
       expect(punched(await look(id))).toBe('out');
       expect(punched(await look(other))).toBe('in');
       expect(await core.upload()).toBe(0);
@@ -206,14 +198,14 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
       expect(pending).toBeGreaterThanOrEqual(3);
 
       // The clock is corrected and central is back: the very next upload sends everything, no waiting a week.
-      jump(-fwd.ms);
+      clock.jump(-fwd.ms);
       proxy.heal();
-      elapse(10 * 60_000);
+      clock.elapse(10 * 60_000);
       expect(await core.upload()).toBe(pending);
       expect(core.uploader.getStatus().pending).toBe(0);
 
       // Back on the right clock, the next punches alternate as usual.
-      elapse(HOUR);
+      clock.elapse(HOUR);
       expect(punched(await look(other))).toBe('out');
       await uploadAll();
       const mine = confirmed.slice(before);
@@ -233,9 +225,9 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
     const figures: string[] = [];
     for (const offset of [0, -HOUR, 90 * 60_000, -DAY]) {
       // The real clock here, with the kiosk's error: the heartbeat compares it with central's clock.
-      const k = KioskCore.open(dir, { engine: 'sqlite-vec', now: () => new Date(Date.now() + offset) });
+      const k = KioskCore.open(dir, { engine: 'sqlite-vec', clock: offsetClock(offset) });
       try {
-        const service = new KioskService(k, { follow: false, now: () => new Date(Date.now() + offset) });
+        const service = new KioskService(k, { follow: false });
         expect(service.status().clockOffsetMs).toBeNull(); // unknown until a heartbeat reached central
         await k.upload();
         const shown = service.status().clockOffsetMs;

@@ -16,6 +16,7 @@ import { expectCacheEquals, expectedFor } from '../support/kiosk-cache.js';
 import { addSite, seededRandom } from '../support/roster-fixtures.js';
 import { requireSystemParts } from '../support/system-parts.js';
 import { mountTmpfs, tmpfsPart, unmountTmpfs } from '../support/tmpfs.js';
+import { TestClock } from '../support/test-clock.js';
 
 /**
  * Issue 8, kiosk disk full: the kiosk folder on a small tmpfs, filled by a filler file until the file system refuses
@@ -82,14 +83,13 @@ if (TMPFS.present) {
     let faces: Map<number, number[]>;
     let core: KioskCore;
     let service: KioskService;
-    let clock = Date.parse('2025-03-03T06:00:00.000Z');
-    const now = (): Date => new Date(clock);
+    const clock = new TestClock('2025-03-03T06:00:00.000Z');
     let fullPunchAttempts = 0;
     let punchesMade = 0;
 
     /** Two agreeing frames of this employee through the bridge, as the screen sends them. */
     async function punch(employeeId: number): Promise<Result<FrameOutcomeView>> {
-      clock += 61_000;
+      clock.elapse(61_000);
       const descriptor = faces.get(employeeId)!;
       await service.handle('resetFrames', {});
       let last: Result<unknown> = { ok: true, value: null };
@@ -135,8 +135,8 @@ if (TMPFS.present) {
          FROM employees e CROSS JOIN generate_series(1, 2) k WHERE e.site = $2`,
         [FACE_MODEL_ID, OTHER_SITE],
       );
-      core = KioskCore.open(dir, { now, monotonicNow: () => clock });
-      service = new KioskService(core, { follow: false, now });
+      core = KioskCore.open(dir, { clock });
+      service = new KioskService(core, { follow: false });
       expect(await core.syncRoster(10_000)).toMatchObject({ employees: 20, templates: 20 });
     }, 120_000);
 
@@ -201,8 +201,8 @@ if (TMPFS.present) {
       // The process closed and opened again: healthy, no recovery needed.
       await service.stop(); // its background upload must not outlive the database it uses
       core.close();
-      core = KioskCore.open(dir, { now, monotonicNow: () => clock });
-      service = new KioskService(core, { follow: false, now });
+      core = KioskCore.open(dir, { clock });
+      service = new KioskService(core, { follow: false });
       expect(core.recovery).toBeNull();
       console.log(
         `[disk-full] punch: filled ${(disk.filled / 1048576).toFixed(1)} MiB (${left} bytes left); ${fullPunchAttempts} punch attempts refused ` +
@@ -298,8 +298,8 @@ if (TMPFS.present) {
       await service.stop(); // its background upload must not outlive the database it uses
       core.close();
       disk.free();
-      core = KioskCore.open(dir, { now, monotonicNow: () => clock });
-      service = new KioskService(core, { follow: false, now });
+      core = KioskCore.open(dir, { clock });
+      service = new KioskService(core, { follow: false });
       expect(core.recovery).toBeNull();
       expect(kioskDigest(core.db)).toBe(oldRoster);
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
+import type { RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
@@ -11,7 +11,9 @@ import { centralFactories, serverFactories, startMigrated, type TestCentral } fr
 import { recordTally } from '../support/fault-tally.js';
 import { expectCacheEquals, expectedFor, type Expected } from '../support/kiosk-cache.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { openKioskBehindProxy } from '../support/fault-kiosk.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
+import { TestClock } from '../support/test-clock.js';
 
 /**
  * Network faults between a kiosk and central (issue 8): the kiosk's URL points at a TCP proxy that cuts, stalls
@@ -55,14 +57,9 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
   let kiosk: RegisteredKiosk;
   let proxy: TcpProxy;
   const faces = new Map<number, number[]>();
-  let clock = new Date('2025-09-01T06:00:00.000Z');
-  let mono = 0;
   /** Wall and monotonic clock move together here (no clock jumps in this file). */
-  const tick = (ms: number): void => {
-    clock = new Date(clock.getTime() + ms);
-    mono += ms;
-  };
-  const options = { now: () => clock, monotonicNow: () => mono, centralTimeouts: LIMITS, engine: 'sqlite-vec' as const };
+  const clock = new TestClock('2025-09-01T06:00:00.000Z');
+  const options = { clock, centralTimeouts: LIMITS, engine: 'sqlite-vec' as const };
   /** Every punch the kiosk confirmed, by id. */
   const confirmed = new Set<string>();
   let core: KioskCore;
@@ -79,15 +76,13 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
       await addTemplate(admin, id, d);
       faces.set(id, d);
     }
-    kiosk = await registerKiosk(admin, central.url, { name: `net-${factory.kind}`, site: 'hq' });
-    proxy = await startTcpProxy(kiosk.settings.url);
-    const dir = join(root, 'kiosk');
-    await initKioskDir(
-      dir,
-      parseKioskSettings({ ...kiosk.settings, url: proxy.via(kiosk.settings.url), kioskId: kiosk.id, engine: 'sqlite-vec', uploadBatchSize: BATCH }, 'test'),
-    );
-    core = KioskCore.open(dir, options);
-    await core.syncRoster(5_000);
+    ({ kiosk, proxy, core } = await openKioskBehindProxy(admin, central.url, join(root, 'kiosk'), {
+      name: `net-${factory.kind}`,
+      site: 'hq',
+      engine: 'sqlite-vec',
+      uploadBatchSize: BATCH,
+      core: options,
+    }));
   }, 120_000);
 
   afterAll(async () => {
@@ -102,7 +97,7 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
 
   /** Two agreeing frames of a known employee: the whole punch path, locally. */
   async function punchByFace(k: KioskCore, employeeId: number): Promise<string> {
-    tick(61_000);
+    clock.elapse(61_000);
     k.resetFrames();
     const values = Float32Array.from(faces.get(employeeId) ?? [], (v) => v + (random() - 0.5) * 0.004);
     const first = await k.processDescriptor(values, []);
@@ -119,9 +114,9 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
     const ids: string[] = [];
     const people = hqFaces();
     for (let i = 0; i < count; i++) {
-      tick(1_000);
+      clock.elapse(1_000);
       const employeeId = people[i % people.length] ?? 0;
-      const p = core.recordPunch({ employeeId, direction: i % 2 === 0 ? 'in' : 'out', method: 'face', matchDistance: 0.2, at: clock });
+      const p = core.recordPunch({ employeeId, direction: i % 2 === 0 ? 'in' : 'out', method: 'face', matchDistance: 0.2, at: clock.now() });
       confirmed.add(p.id);
       ids.push(p.id);
     }
@@ -143,7 +138,7 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
     proxy.disarm();
     proxy.heal();
     for (let i = 0; i < 5 && core.status().pendingPunches > 0; i++) {
-      tick(10 * 60_000);
+      clock.elapse(10 * 60_000);
       await noHang('upload after heal', core.upload());
     }
     expect(core.status().pendingPunches).toBe(0);
@@ -482,11 +477,12 @@ describe.each(serverFactories())('a kiosk link that stalls inside a transaction,
     let core: KioskCore | null = null;
     try {
       await addSite(admin, 'hq');
-      const kiosk = await registerKiosk(admin, central.url, { name: 'net-idle', site: 'hq' });
-      proxy = await startTcpProxy(kiosk.settings.url);
-      const dir = join(root, 'kiosk');
-      await initKioskDir(dir, parseKioskSettings({ ...kiosk.settings, url: proxy.via(kiosk.settings.url), kioskId: kiosk.id, engine: 'js' }, 'test'));
-      core = KioskCore.open(dir, { centralTimeouts: LIMITS, engine: 'js' });
+      ({ proxy, core } = await openKioskBehindProxy(admin, central.url, join(root, 'kiosk'), {
+        name: 'net-idle',
+        site: 'hq',
+        engine: 'js',
+        core: { centralTimeouts: LIMITS, engine: 'js' },
+      }));
       const client = await core.connectPrimary();
       // A sync's repeatable-read transaction, and then the link stalls: nothing errors, the kiosk never commits.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');

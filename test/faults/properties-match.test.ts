@@ -14,6 +14,7 @@ import { recordTally } from '../support/fault-tally.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { gaussian, noisySample, randomCentre, seededRandom } from '../support/face-like-data.js';
 import { addEmployee, addSite, addTemplate } from '../support/roster-fixtures.js';
+import { TestClock } from '../support/test-clock.js';
 
 /**
  * Property tests (fast-check) of the kiosk's match policy, shared/kiosk/match-policy.ts, and of the way the kiosk
@@ -307,8 +308,13 @@ describe.each(centralFactories().filter((f) => f.kind === 'embedded'))('match po
     const kiosk = await registerKiosk(admin, central.url, { name: 'prop-match', site: 'hq' });
     // No central fallback: the verdicts must come from this kiosk's own cache, which the oracle reads.
     writeKioskSettings(dir, { ...kiosk.settings, kioskId: kiosk.id, engine: 'sqlite-vec', centralFallback: false });
-    let clock = new Date('2026-03-02T06:00:00Z').getTime();
-    core = KioskCore.open(dir, { now: () => new Date((clock += 1_000)) });
+    const clock = new TestClock('2026-03-02T06:00:00Z');
+    core = KioskCore.open(dir, {
+      clock: {
+        now: () => (clock.elapse(1_000), clock.now()),
+        monotonicNow: clock.monotonicNow,
+      },
+    });
     await core.syncRoster(10_000);
     templates = (core.db.prepare('SELECT employee_id, embedding FROM templates').all() as Array<{ employee_id: number; embedding: Buffer }>).map(
       (r) => ({ employeeId: r.employee_id, vector: blobToDescriptor(r.embedding) }),

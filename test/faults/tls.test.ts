@@ -13,6 +13,7 @@ import { recordTally } from '../support/fault-tally.js';
 import { expectCacheEquals, expectedFor } from '../support/kiosk-cache.js';
 import { clusterSuites, createCentralDatabase, opensslPart, startCluster, type PgCluster } from '../support/pg-cluster.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
+import { offsetClock } from '../support/test-clock.js';
 
 /**
  * TLS to central with sslmode=verify-full against a test CA made here with openssl: a private cluster with ssl on
@@ -162,7 +163,7 @@ describe.each(clusterSuites('a TLS-only private PostgreSQL 15 central', [openssl
       writeKioskSettings(kioskDir, settings);
     }
     // Back on the right name, the punch goes up (no hand repair of the outbox).
-    const again = KioskCore.open(kioskDir, { now: () => new Date(Date.now() + 3_600_000) });
+    const again = KioskCore.open(kioskDir, { clock: offsetClock(3_600_000) });
     try {
       expect(await again.upload()).toBe(1);
       expect(again.uploader.getStatus()).toMatchObject({ online: true, pending: 0 });

@@ -7,6 +7,7 @@ import { KioskService } from '../../electron/kiosk/kiosk-service.js';
 import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
+import { TestClock } from '../support/test-clock.js';
 
 /**
  * The optional head-turn check through the bridge: recognition alone does not punch; the asked turn (by yaw) does,
@@ -14,7 +15,7 @@ import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
  */
 describe('head-turn check (liveness: turn-head)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'clockface-turn-'));
-  let clock = new Date('2026-03-02T08:00:00Z');
+  const clock = new TestClock('2026-03-02T08:00:00Z');
   let core: KioskCore;
   let service: KioskService;
   const random = seededRandom(8);
@@ -32,8 +33,8 @@ describe('head-turn check (liveness: turn-head)', () => {
       liveness: 'turn-head',
     });
     // random() < 0.5 asks for the left: always left here.
-    core = KioskCore.open(dir, { now: () => clock, random: () => 0.2 });
-    service = new KioskService(core, { follow: false, now: () => clock });
+    core = KioskCore.open(dir, { clock, random: () => 0.2 });
+    service = new KioskService(core, { follow: false });
     const insert = core.db.prepare("INSERT INTO employees (id, employee_no, full_name, site, active) VALUES (?, ?, ?, 'hq', 1)");
     const template = core.db.prepare("INSERT INTO templates (id, employee_id, model_id, embedding) VALUES (?, ?, 'faceapi-resnet128@1', ?)");
     insert.run(1, 'AMY-1', 'Amy');
@@ -71,10 +72,10 @@ describe('head-turn check (liveness: turn-head)', () => {
   });
 
   it('no turn within the time limit, or someone else in front of the camera: no punch', async () => {
-    clock = new Date(clock.getTime() + 3_600_000);
+    clock.elapse(3_600_000);
     await frame('raj', 0);
     expect(await frame('raj', 0)).toMatchObject({ ok: true, value: { kind: 'turn-head' } });
-    clock = new Date(clock.getTime() + 9_000);
+    clock.elapse(9_000);
     expect(await frame('raj', 25)).toMatchObject({ ok: true, value: { kind: 'turn-failed' } });
     await frame('raj', 0);
     expect(await frame('raj', 0)).toMatchObject({ ok: true, value: { kind: 'turn-head' } });
@@ -83,14 +84,14 @@ describe('head-turn check (liveness: turn-head)', () => {
   });
 
   it("a colleague's photo held up, then the holder's own (unenrolled) head turned: no punch", async () => {
-    clock = new Date(clock.getTime() + 3_600_000);
+    clock.elapse(3_600_000);
     const before = punches().length;
     await frame('raj', 0);
     expect(await frame('raj', 0)).toMatchObject({ ok: true, value: { kind: 'turn-head', direction: 'left', employee: { employeeNo: 'RAJ-1' } } });
     // Nobody the kiosk knows (so not "someone else"), turned the asked way: still waiting, never a pass.
     expect(await frame('stranger', 20)).toMatchObject({ ok: true, value: { kind: 'turn-head' } });
     expect(await frame('stranger', 25)).toMatchObject({ ok: true, value: { kind: 'turn-head' } });
-    clock = new Date(clock.getTime() + 9_000);
+    clock.elapse(9_000);
     expect(await frame('stranger', 25)).toMatchObject({ ok: true, value: { kind: 'turn-failed' } });
     expect(punches()).toHaveLength(before);
   });

@@ -7,6 +7,7 @@ import { KioskService } from '../../electron/kiosk/kiosk-service.js';
 import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { hashPin } from '../../electron/security/pin-hash.js';
 import { KIOSK_CHANNELS } from '../../shared/kiosk/contract.js';
+import { TestClock } from '../support/test-clock.js';
 
 /**
  * The bridge's main-process side without a window or a network: request validation, the PIN fallback and its
@@ -15,15 +16,15 @@ import { KIOSK_CHANNELS } from '../../shared/kiosk/contract.js';
  */
 describe('KioskService', () => {
   const dir = mkdtempSync(join(tmpdir(), 'clockface-service-'));
-  let clock = new Date('2026-03-02T08:00:00Z');
+  const clock = new TestClock('2026-03-02T08:00:00Z');
   let core: KioskCore;
   let service: KioskService;
   let exits = 0;
 
   const open = () => {
     // A clock that moves only when the test moves it, wall and monotonic alike (no jumps here: see test/faults/clock-jumps).
-    core = KioskCore.open(dir, { now: () => clock, monotonicNow: () => clock.getTime() });
-    service = new KioskService(core, { follow: false, now: () => clock, onExit: () => exits++ });
+    core = KioskCore.open(dir, { clock });
+    service = new KioskService(core, { follow: false, onExit: () => exits++ });
   };
 
   beforeAll(async () => {
@@ -77,9 +78,9 @@ describe('KioskService', () => {
   it('PIN fallback: a right PIN punches IN, then OUT; wrong PINs count down and lock, also across a restart', async () => {
     const first = await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' });
     expect(first).toMatchObject({ ok: true, value: { kind: 'punched', direction: 'in', employee: { employeeNo: 'E-7', fullName: 'Seven' } } });
-    clock = new Date(clock.getTime() + 30_000);
+    clock.elapse(30_000);
     expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'already' } });
-    clock = new Date(clock.getTime() + 4 * 3_600_000);
+    clock.elapse(4 * 3_600_000);
     expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'punched', direction: 'out' } });
     const punches = core.db.prepare("SELECT method, match_distance FROM punches WHERE employee_id = 7").all();
     expect(punches).toEqual([{ method: 'pin', match_distance: null }, { method: 'pin', match_distance: null }]);
@@ -97,14 +98,14 @@ describe('KioskService', () => {
     core.close();
     open();
     expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'locked' } });
-    clock = new Date(clock.getTime() + 7 * 60_000); // past the 5-minute lock
+    clock.elapse(7 * 60_000); // past the 5-minute lock
     expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'punched', direction: 'in' } });
     // An unknown number is answered like a wrong PIN: the screen does not reveal who exists.
     expect(await service.handle('punchWithPin', { employeeNo: 'NOBODY', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'wrong', attemptsLeft: 4 } });
   });
 
   it('one PIN tried against every employee number locks the whole PIN pad after 20 wrong PINs in 15 minutes', async () => {
-    clock = new Date(clock.getTime() + 60 * 60_000); // a fresh window, the earlier test's lock long over
+    clock.elapse(60 * 60_000); // a fresh window, the earlier test's lock long over
     const answers: string[] = [];
     for (let i = 0; i < 20; i++) {
       const r = await service.handle('punchWithPin', { employeeNo: `SPRAY-${i}`, pin: '1234' });
@@ -115,12 +116,12 @@ describe('KioskService', () => {
     expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-20', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'locked' } });
     // Everyone's PIN pad, the right PIN included, until the lock runs out; the face punch is not affected by it.
     expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'locked' } });
-    clock = new Date(clock.getTime() + 16 * 60_000);
+    clock.elapse(16 * 60_000);
     expect(await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' })).toMatchObject({ ok: true, value: { kind: 'punched' } });
   });
 
   it("a colleague's correct PIN does not reset the kiosk-wide count; the window running out does", async () => {
-    clock = new Date(clock.getTime() + 60 * 60_000);
+    clock.elapse(60 * 60_000);
     for (let i = 0; i < 19; i++) await service.handle('punchWithPin', { employeeNo: `SPRAY-B${i}`, pin: '1234' });
     // Right PIN (an "already" or a punch): takes back only its own count.
     const right = await service.handle('punchWithPin', { employeeNo: 'E-7', pin: '2468' });
@@ -128,7 +129,7 @@ describe('KioskService', () => {
     expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-B19', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'wrong' } });
     expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-B20', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'locked' } });
     // A new window after 15 minutes (and the 15-minute lock) starts the count afresh.
-    clock = new Date(clock.getTime() + 16 * 60_000);
+    clock.elapse(16 * 60_000);
     expect(await service.handle('punchWithPin', { employeeNo: 'SPRAY-B21', pin: '1234' })).toMatchObject({ ok: true, value: { kind: 'wrong' } });
   });
 
@@ -169,7 +170,7 @@ describe('KioskService', () => {
     for (let i = 0; i < 4; i++) expect(await service.handle('unlockAdmin', { pin: '0000' })).toMatchObject({ ok: false, error: { code: 'ADMIN_PIN_WRONG' } });
     expect(await service.handle('unlockAdmin', { pin: '0000' })).toMatchObject({ ok: false, error: { code: 'ADMIN_LOCKED' } });
     expect(await service.handle('unlockAdmin', { pin: '9999' })).toMatchObject({ ok: false, error: { code: 'ADMIN_LOCKED' } });
-    clock = new Date(clock.getTime() + 10 * 60_000);
+    clock.elapse(10 * 60_000);
     const opened = await service.handle('unlockAdmin', { pin: '9999' });
     expect(opened.ok).toBe(true);
     const token = opened.ok ? (opened.value as { adminToken: string }).adminToken : '';

@@ -15,6 +15,7 @@ import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { spawnCli } from '../support/kill-points.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { runCli } from '../support/run-cli.js';
+import { TestClock } from '../support/test-clock.js';
 
 /**
  * Punches made while central is down are kept, and once central is back they arrive exactly once: 500 punches
@@ -45,10 +46,8 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
   let kiosk: RegisteredKiosk;
   /** employee id → template vector */
   const faces = new Map<number, number[]>();
-  let clock = new Date('2025-06-02T06:00:00.000Z');
-  const now = (): Date => clock;
-  // The test's clock moves both the wall clock and the kiosk's monotonic clock (debounce runs on the latter).
-  const clocks = { now, monotonicNow: (): number => clock.getTime() };
+  // Moved by the test: wall and monotonic clock together (the debounce runs on the latter).
+  const clock = new TestClock('2025-06-02T06:00:00.000Z');
 
   const admin = (): Promise<pg.Client> => connectCentral({ url: central!.url, embeddedDefault: false });
 
@@ -106,7 +105,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
     const ids: string[] = [];
     const employees = [...faces.keys()];
     for (let i = 0; i < count; i++) {
-      clock = new Date(clock.getTime() + 61_000);
+      clock.elapse(61_000);
       const employeeId = employees[i % employees.length]!;
       core.resetFrames();
       const first = await core.processFrame(frame(employeeId));
@@ -138,7 +137,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
       await client.end();
     }
     await initKioskDir(kioskDir, parseKioskSettings({ ...kiosk.settings, kioskId: kiosk.id, engine: 'sqlite-vec' }, 'test settings'));
-    const core = KioskCore.open(kioskDir, clocks);
+    const core = KioskCore.open(kioskDir, { clock });
     try {
       const synced = await core.syncRoster();
       expect(synced).toMatchObject({ employees: EMPLOYEES, templates: EMPLOYEES });
@@ -157,14 +156,14 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
   it(`${PUNCHES} punches with central stopped are all kept; once central is started again exactly ${PUNCHES} rows arrive, none twice`, async () => {
     await central!.stop();
     central = null;
-    const core = KioskCore.open(kioskDir, clocks);
+    const core = KioskCore.open(kioskDir, { clock });
     try {
       firstIds.push(...(await punch(core, PUNCHES)));
       expect(new Set(firstIds).size).toBe(PUNCHES);
 
       // Central is down: every attempt fails, nothing is lost, nothing is dropped from the outbox.
       for (let attempt = 0; attempt < 2; attempt++) {
-        clock = new Date(clock.getTime() + 10 * 60_000); // past any back-off
+        clock.elapse(10 * 60_000); // past any back-off
         expect(await core.upload()).toBe(0);
         const status = core.uploader.getStatus();
         expect(status).toMatchObject({ online: false, pending: PUNCHES });
@@ -174,7 +173,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
 
       central = await startEmbeddedCentral({ dataDir, port });
       expect(central.port).toBe(port); // the URL in the kiosk's settings
-      clock = new Date(clock.getTime() + 10 * 60_000);
+      clock.elapse(10 * 60_000);
       expect(await core.upload()).toBe(PUNCHES);
       expect(core.uploader.getStatus()).toMatchObject({ online: true, pending: 0, lastError: null });
       // Nothing left to send: a further upload stores nothing.
@@ -195,7 +194,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
   }, 120_000);
 
   it(`${PUNCHES} more, uploaded by \`kiosk sync\` in batches of 20 and SIGKILLed while central holds some of them: exactly ${PUNCHES} arrive, none twice`, async () => {
-    const core = KioskCore.open(kioskDir, clocks);
+    const core = KioskCore.open(kioskDir, { clock });
     let secondIds: string[];
     try {
       secondIds = await punch(core, PUNCHES);

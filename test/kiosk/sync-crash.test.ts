@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
@@ -14,7 +13,7 @@ import { blobToDescriptor } from '../../electron/kiosk/roster-sync.js';
 import type { VectorEngineName } from '../../electron/kiosk/vector-index/index.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
-import { spawnCli, watchConnections, type ChildEnd, type ConnectionWatch } from '../support/kill-points.js';
+import { syncKilledAfterContact, watchConnections, type ConnectionWatch, type KilledSync } from '../support/kill-points.js';
 import { seededRandom } from '../support/roster-fixtures.js';
 import { runCli } from '../support/run-cli.js';
 import { sqliteEngines } from '../support/vector-engines.js';
@@ -356,18 +355,7 @@ describe(`roster sync killed by SIGKILL at random points, against ${FACTORY.labe
     /** Kill points of incremental runs that were killed and left roster A. */
     const killsThatLeftA: number[] = [];
 
-    /** `kiosk sync` on `dir`; SIGKILL `killAfterMs` after it connected to central (never, when null). */
-    async function sync(dir: string, killAfterMs: number | null): Promise<ChildEnd & { startupMs: number | null; workMs: number | null }> {
-      const connected = relay.nextConnection();
-      const child = spawnCli(['kiosk', 'sync', '--kiosk-dir', dir]);
-      const spawnedAt = performance.now();
-      const at = await Promise.race([connected, child.ended.then(() => null)]);
-      let timer: NodeJS.Timeout | undefined;
-      if (at !== null && killAfterMs !== null) timer = setTimeout(() => child.kill(), Math.max(0, killAfterMs - (performance.now() - at)));
-      const end = await child.ended;
-      clearTimeout(timer);
-      return { ...end, startupMs: at === null ? null : at - spawnedAt, workMs: at === null ? null : spawnedAt + end.elapsedMs - at };
-    }
+    const sync = (dir: string, killAfterMs: number | null): Promise<KilledSync> => syncKilledAfterContact(relay, dir, killAfterMs);
 
     it('the folder made by `kiosk init` holds roster A; an uninterrupted sync takes it to B, as does a first snapshot', async () => {
       expect(inspect(copyOf(templateA.get(engine)!), engine, [rosterA], [rosterB], random)).toBe('A');

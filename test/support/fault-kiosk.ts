@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
-import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
+import { KioskCore, type KioskCoreOptions } from '../../electron/kiosk/kiosk-core.js';
 import type { KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
 import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
@@ -13,8 +12,10 @@ import { blobToDescriptor } from '../../electron/kiosk/roster-sync.js';
 import type { VectorEngineName } from '../../electron/kiosk/vector-index/index.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import type { Expected } from './kiosk-cache.js';
-import { cleanCliEnv } from './kill-points.js';
+import { spawnKillable, type ChildEnd } from './kill-points.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { addEmployee, addTemplate, randomDescriptor } from './roster-fixtures.js';
+import { offsetClock } from './test-clock.js';
 
 /** Shared by the kill, disk-full and corruption tests of test/faults: a kiosk folder, its punches, and central's. */
 
@@ -33,22 +34,49 @@ export async function addFaces(admin: pg.ClientBase, site: string, prefix: strin
   return faces;
 }
 
+interface KioskDirOptions {
+  name: string;
+  site: string;
+  engine: VectorEngineName | 'auto';
+  uploadBatchSize?: number;
+  /** Rewrites the central URL the kiosk is given (a proxy's `via`); unchanged when absent. */
+  via?: (url: string) => string;
+}
+
 /** Registers a kiosk as IT would and makes `dir` its folder (no sync yet). */
-export async function registerKioskDir(
-  admin: pg.ClientBase,
-  centralUrl: string,
-  dir: string,
-  options: { name: string; site: string; engine: VectorEngineName | 'auto'; uploadBatchSize?: number },
-): Promise<RegisteredKiosk> {
+export async function registerKioskDir(admin: pg.ClientBase, centralUrl: string, dir: string, options: KioskDirOptions): Promise<RegisteredKiosk> {
   const kiosk = await registerKiosk(admin, centralUrl, { name: options.name, site: options.site });
   await initKioskDir(
     dir,
     parseKioskSettings(
-      { ...kiosk.settings, kioskId: kiosk.id, engine: options.engine, ...(options.uploadBatchSize ? { uploadBatchSize: options.uploadBatchSize } : {}) },
+      {
+        ...kiosk.settings,
+        url: options.via ? options.via(kiosk.settings.url) : kiosk.settings.url,
+        kioskId: kiosk.id,
+        engine: options.engine,
+        ...(options.uploadBatchSize ? { uploadBatchSize: options.uploadBatchSize } : {}),
+      },
       'test settings',
     ),
   );
   return kiosk;
+}
+
+/**
+ * A kiosk that reaches central only through a fault proxy (tcp-proxy.ts): registered, its folder made, opened with
+ * `core` options (its clock, its timeouts) and synced once, ready for the test to break the link.
+ */
+export async function openKioskBehindProxy(
+  admin: pg.ClientBase,
+  centralUrl: string,
+  dir: string,
+  options: Omit<KioskDirOptions, 'via'> & { core: KioskCoreOptions },
+): Promise<{ kiosk: RegisteredKiosk; proxy: TcpProxy; core: KioskCore }> {
+  const proxy = await startTcpProxy(centralUrl);
+  const kiosk = await registerKioskDir(admin, centralUrl, dir, { ...options, via: (url) => proxy.via(url) });
+  const core = KioskCore.open(dir, options.core);
+  await core.syncRoster(5_000);
+  return { kiosk, proxy, core };
 }
 
 export interface PunchLine {
@@ -137,54 +165,45 @@ export interface KioskChild {
   lines: string[];
   /** Resolves when the child printed READY (true) or exited before (false). */
   ready: Promise<boolean>;
-  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  ended: Promise<ChildEnd>;
   /** SIGKILL now, unless it already exited; true when the signal was sent to a live process. */
   kill(): boolean;
 }
 
-/** Starts test/support/kiosk-child.ts (see there) in its own process. */
+/** Starts test/support/kiosk-child.ts (see there) in its own process; its stdout read line by line. */
 export function spawnKioskChild(args: string[], timeoutMs = 120_000): KioskChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { env: cleanCliEnv(), cwd: REPO });
   const lines: string[] = [];
   let partial = '';
-  let stderr = '';
-  let exited = false;
   let onReady: (ok: boolean) => void = () => undefined;
   const ready = new Promise<boolean>((resolve) => (onReady = resolve));
-  child.stdout.on('data', (d: Buffer) => {
-    partial += d.toString();
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    for (const l of parts) {
-      lines.push(l);
-      if (l === 'READY') onReady(true);
-    }
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`kiosk child ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('exit', () => (exited = true));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      exited = true;
-      if (partial !== '') lines.push(partial);
-      onReady(false);
-      resolve({ code, signal, stderr });
-    });
-  });
-  return {
-    lines,
-    ready,
-    ended,
-    kill: () => {
-      if (exited || child.exitCode !== null || child.signalCode !== null) return false;
-      return child.kill('SIGKILL');
+  const killable = spawnKillable(['--import', 'tsx', CHILD, ...args], {
+    label: `kiosk child ${args.join(' ')}`,
+    cwd: REPO,
+    timeoutMs,
+    onStdout: (text) => {
+      partial += text;
+      const parts = partial.split('\n');
+      partial = parts.pop() ?? '';
+      for (const l of parts) {
+        lines.push(l);
+        if (l === 'READY') onReady(true);
+      }
     },
+  });
+  // The last line may lack its newline (a child killed mid-write); READY never came if it exited first.
+  const settle = (): void => {
+    if (partial !== '') lines.push(partial);
+    partial = '';
+    onReady(false);
   };
+  const ended = killable.ended.then(
+    (end) => (settle(), end),
+    (error: unknown) => {
+      settle();
+      throw error;
+    },
+  );
+  return { lines, ready, ended, kill: killable.kill };
 }
 
 /** The CONFIRMED lines a punch child printed, by punch id. */
@@ -212,7 +231,7 @@ export const SERVER_FULL = /remaining connection slots|too many clients/;
 export async function uploadUntilDone(dir: string, attempts = 10): Promise<string[]> {
   const errors: string[] = [];
   for (let i = 0; i < attempts; i++) {
-    const core = KioskCore.open(dir, { now: () => new Date(Date.now() + i * 3_600_000) });
+    const core = KioskCore.open(dir, { clock: offsetClock(i * 3_600_000) });
     try {
       await core.upload();
       const status = core.uploader.getStatus();

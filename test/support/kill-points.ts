@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CLI } from './run-cli.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** How a `clockface` child process ended. */
 export interface ChildEnd {
@@ -13,7 +13,7 @@ export interface ChildEnd {
   elapsedMs: number;
 }
 
-export interface CliChild {
+export interface KillableChild {
   child: ChildProcessWithoutNullStreams;
   /** Resolves when the process has exited (killed or not) and its output is closed. */
   ended: Promise<ChildEnd>;
@@ -28,21 +28,30 @@ export function cleanCliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv
 }
 
 /**
- * Starts `clockface ARGS` as its own process (as run-cli.ts does) but hands back the child, so that a test can
- * SIGKILL it at a moment of its choosing: the way to prove what a power cut or a crash leaves behind.
+ * Starts `node ARGS` as its own process and hands back the child, so that a test can SIGKILL it at a moment of its
+ * choosing: the way to prove what a power cut or a crash leaves behind. Past `timeoutMs` it is killed and `ended`
+ * rejects, naming `label`. `onStdout` sees the output as it arrives (it is collected in `ended` either way).
  */
-export function spawnCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): CliChild {
+export function spawnKillable(
+  args: string[],
+  options: { label: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onStdout?: (text: string) => void },
+): KillableChild {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { env: cleanCliEnv(env) });
+  const child = spawn(process.execPath, args, { env: options.env ?? cleanCliEnv(), ...(options.cwd ? { cwd: options.cwd } : {}) });
   let stdout = '';
   let stderr = '';
   let exited = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    const text = d.toString();
+    stdout += text;
+    options.onStdout?.(text);
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const ended = new Promise<ChildEnd>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`clockface ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
+      reject(new Error(`${options.label} did not finish in ${timeoutMs} ms\n${stderr}`));
     }, timeoutMs);
     child.on('error', reject);
     child.on('exit', () => (exited = true));
@@ -62,60 +71,50 @@ export function spawnCli(args: string[], env: Record<string, string> = {}, timeo
   };
 }
 
+/** `clockface ARGS` (as run-cli.ts runs it) as a {@link KillableChild}. */
+export function spawnCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): KillableChild {
+  return spawnKillable([CLI, ...args], { label: `clockface ${args.join(' ')}`, env: cleanCliEnv(env), timeoutMs });
+}
+
 /**
  * A TCP relay between a kiosk and central that notes when a connection arrives: the moment a child process starts
  * talking to central, free of its start-up time (which on a busy two-core machine varies by more than the work that
- * follows it). Kill points measured from there land inside the work, not in the noise before it.
+ * follows it). Kill points measured from there land inside the work, not in the noise before it. It is the fault
+ * proxy of tcp-proxy.ts, left passing everything through.
  */
-export interface ConnectionWatch {
-  /** Port the relay listens on (127.0.0.1). */
-  port: number;
-  /** `url` with its host and port replaced by the relay's. */
-  via(url: string): string;
-  /** Resolves with performance.now() of the next connection accepted after this call. */
-  nextConnection(): Promise<number>;
-  close(): Promise<void>;
+export type ConnectionWatch = Pick<TcpProxy, 'port' | 'via' | 'nextConnection' | 'close'>;
+
+export function watchConnections(targetUrl: string): Promise<ConnectionWatch> {
+  return startTcpProxy(targetUrl);
 }
 
-export async function watchConnections(targetUrl: string): Promise<ConnectionWatch> {
-  const target = new URL(targetUrl);
-  const targetPort = Number(target.port || 5432);
-  const targetHost = target.hostname;
-  const sockets = new Set<Socket>();
-  let waiting: Array<(at: number) => void> = [];
-  const server = createServer((incoming) => {
-    const at = performance.now();
-    for (const resolve of waiting.splice(0)) resolve(at);
-    const outgoing = connect(targetPort, targetHost);
-    for (const s of [incoming, outgoing]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        incoming.destroy();
-        outgoing.destroy();
-      });
-    }
-    incoming.pipe(outgoing);
-    outgoing.pipe(incoming);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+/** How a run of {@link syncKilledAfterContact} went; the times are for choosing kill points and for logs only. */
+export interface KilledSync extends ChildEnd {
+  /** Ended by our SIGKILL (not by itself). */
+  killed: boolean;
+  /** Spawn to first contact with central (null: it never connected). */
+  startupMs: number | null;
+  /** First contact with central to exit (null: it never connected). */
+  workMs: number | null;
+}
+
+/**
+ * `clockface kiosk sync` on `dir` (its settings pointing at `relay`), SIGKILLed `killAfterMs` after it first connected
+ * to central; never, when null. Counting from first contact keeps the kill inside the sync, not in Node's start-up.
+ */
+export async function syncKilledAfterContact(relay: ConnectionWatch, dir: string, killAfterMs: number | null): Promise<KilledSync> {
+  const connected = relay.nextConnection();
+  const child = spawnCli(['kiosk', 'sync', '--kiosk-dir', dir]);
+  const spawnedAt = performance.now();
+  const at = await Promise.race([connected, child.ended.then(() => null)]);
+  let timer: NodeJS.Timeout | undefined;
+  if (at !== null && killAfterMs !== null) timer = setTimeout(() => child.kill(), Math.max(0, killAfterMs - (performance.now() - at)));
+  const end = await child.ended;
+  clearTimeout(timer);
   return {
-    port,
-    via(url: string): string {
-      const u = new URL(url);
-      u.hostname = '127.0.0.1';
-      u.port = String(port);
-      return u.toString();
-    },
-    nextConnection: () => new Promise<number>((resolve) => waiting.push(resolve)),
-    async close() {
-      waiting = [];
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    ...end,
+    killed: end.signal === 'SIGKILL',
+    startupMs: at === null ? null : at - spawnedAt,
+    workMs: at === null ? null : spawnedAt + end.elapsedMs - at,
   };
 }

@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { KioskService } from '../../electron/kiosk/kiosk-service.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
+import { TestClock } from './test-clock.js';
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -28,17 +29,15 @@ async function punchForever(dir: string, facesFile: string, startMs: number): Pr
   const faces = Object.entries(JSON.parse(readFileSync(facesFile, 'utf8')) as Record<string, number[]>).map(
     ([id, descriptor]) => ({ id: Number(id), descriptor }),
   );
-  let clock = startMs;
-  const now = (): Date => new Date(clock);
-  // The monotonic clock moves with the kiosk clock: the core judges repeat punches on elapsed time, and here 61 s
-  // of kiosk time pass between punches that are really milliseconds apart.
-  const core = KioskCore.open(dir, { now, monotonicNow: () => clock });
-  const service = new KioskService(core, { follow: false, now });
+  // 61 s of kiosk time (wall and monotonic clock alike) pass between punches that are really milliseconds apart.
+  const clock = new TestClock(new Date(startMs));
+  const core = KioskCore.open(dir, { clock });
+  const service = new KioskService(core, { follow: false });
   say('READY');
   // A tiny per-frame jitter, deterministic, so that two frames are never bit-identical (as a camera's are not).
   let jitter = 0;
   for (let i = 0; ; i++) {
-    clock += 61_000;
+    clock.elapse(61_000);
     const face = faces[i % faces.length];
     if (!face) throw new Error('no faces given');
     await service.handle('resetFrames', {});

@@ -1,4 +1,5 @@
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /**
  * A TCP proxy between a kiosk and central that a test can break on purpose (issue 8, network faults):
@@ -14,7 +15,8 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
  *   forwarded: a fault at a chosen point inside a protocol exchange (between a query and its answer, between
  *   central's commit and the kiosk hearing of it), not only between exchanges.
  *
- * Like watchConnections in kill-points.ts, but its own module: that one only notes connections.
+ * It also notes when each connection arrives (`nextConnection()`), which is all watchConnections in kill-points.ts
+ * uses it for.
  */
 export interface TcpProxy {
   /** Port the proxy listens on (127.0.0.1). */
@@ -31,6 +33,8 @@ export interface TcpProxy {
   stallAfterBytes(bytes: number): Promise<void>;
   /** Drops a pending cutAfterBytes/stallAfterBytes that has not fired (its promise never resolves). */
   disarm(): void;
+  /** Resolves with performance.now() of the next connection accepted (relayed, not refused) after this call. */
+  nextConnection(): Promise<number>;
   readonly mode: ProxyMode;
   readonly stats: ProxyStats;
   close(): Promise<void>;
@@ -140,6 +144,7 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     shaping: () => ({ latencyMs, bytesPerSecond }),
   };
   let trigger: { remaining: number; fire: () => void } | null = null;
+  let awaitingConnection: Array<(at: number) => void> = [];
 
   const counted = (direction: 'up' | 'down') => (n: number): void => {
     if (direction === 'up') stats.bytesUp += n;
@@ -174,6 +179,8 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
       return;
     }
     stats.accepted++;
+    const at = performance.now();
+    for (const resolve of awaitingConnection.splice(0)) resolve(at);
     const outgoing = connect({ port: targetPort, host: targetHost, allowHalfOpen: true });
     const c: Connection = {
       incoming,
@@ -269,12 +276,14 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     disarm() {
       trigger = null;
     },
+    nextConnection: () => new Promise<number>((resolve) => awaitingConnection.push(resolve)),
     get mode() {
       return state.mode;
     },
     stats,
     async close() {
       trigger = null;
+      awaitingConnection = [];
       for (const c of [...connections]) destroyConnection(c);
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
