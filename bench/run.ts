@@ -1,7 +1,10 @@
 /**
- * `npm run bench [-- SUITE…] [--full]`: side-by-side benchmarks, reported as ratios where alternatives compete,
- * printed as markdown and stored in bench/results.json (`--full`: bench/results-full.json). Speed lives here, never in tests.
+ * `npm run bench [-- SUITE…] [--full] [--hnsw M:EFC,…]`: side-by-side benchmarks, reported as ratios where
+ * alternatives compete, printed as markdown and stored in bench/results.json (`--full`: bench/results-full.json).
+ * Speed lives here, never in tests.
  */
+import { Command } from 'commander';
+import { CENTRAL_HNSW_GRAPH, parseHnswGraphs, type HnswGraph } from './support/hnsw-graphs.js';
 import { FULL_RESULTS_FILE, RESULTS_FILE, machine, markdownTable, saveResults, type BenchResult, type SuiteRun } from './report.js';
 import { centralSuite } from './suites/central.js';
 import { enrolSuite } from './suites/enrol.js';
@@ -11,23 +14,38 @@ import { kioskMatchSuite } from './suites/kiosk-match.js';
 import { kioskSyncSuite } from './suites/kiosk-sync.js';
 import { uploadSuite } from './suites/upload.js';
 
+export interface BenchOptions {
+  full: boolean;
+  /** Graphs the central suite compares side by side (default: central's own only). */
+  hnswGraphs: HnswGraph[];
+}
+
 export interface BenchSuite {
   name: string;
   description: string;
-  run(options: { full: boolean }): Promise<BenchResult[]>;
+  run(options: BenchOptions): Promise<BenchResult[]>;
 }
 
 // Two parts of one suite: `npm run bench -- kiosk` runs (and results.json replaces) both.
 const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, kioskE2eSuite, centralSuite, uploadSuite];
 
-const args = process.argv.slice(2);
-const wanted = args.filter((a) => !a.startsWith('--'));
+const program = new Command('npm run bench --')
+  .description('Clockface benchmarks: every suite compares alternatives in one run')
+  .argument('[suites...]', `suites to run (default all): ${[...new Set(suites.map((s) => s.name))].join(', ')}`)
+  .option('--full', 'large sizes and more rounds (bench/results-full.json)', false)
+  .option(
+    '--hnsw <graphs>',
+    `hnsw graphs the central suite builds side by side, as M:EF_CONSTRUCTION pairs (default ${CENTRAL_HNSW_GRAPH.m}:${CENTRAL_HNSW_GRAPH.efConstruction}, central's own index)`,
+    parseHnswGraphs,
+  );
+program.parse(process.argv);
+const wanted = program.processedArgs[0] as string[];
+const { full, hnsw = [CENTRAL_HNSW_GRAPH] } = program.opts<{ full: boolean; hnsw?: HnswGraph[] }>();
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
-  console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`);
+  console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${[...new Set(suites.map((s) => s.name))].join(', ')}`);
   process.exitCode = 2;
 } else {
-  const full = args.includes('--full');
   const chosen = suites.filter((s) => wanted.length === 0 || wanted.includes(s.name));
   const m = machine();
   console.log(
@@ -40,7 +58,7 @@ if (unknown.length > 0) {
   for (const suite of chosen) {
     const started = performance.now();
     const loadAverageAtStart = machine().loadAverage1m;
-    const results = await suite.run({ full });
+    const results = await suite.run({ full, hnswGraphs: hnsw });
     all.push(...results);
     const seconds = Math.round((performance.now() - started) / 1000);
     runs[suite.name] = { date: new Date().toISOString(), profile: full ? 'full' : 'quick', seconds, loadAverageAtStart, loadAverageAtEnd: machine().loadAverage1m };

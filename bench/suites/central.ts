@@ -6,6 +6,7 @@ import { DESCRIPTOR_LENGTH } from '../../shared/face-model.js';
 import { faceLikeSet, noisySample, seededRandom } from '../../test/support/face-like-data.js';
 import { markdownTable, type BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
+import { CENTRAL_HNSW_GRAPH, type HnswGraph } from '../support/hnsw-graphs.js';
 import { eachCentral, label, type BenchCentral, type CentralTag } from '../support/bench-centrals.js';
 
 /**
@@ -21,9 +22,11 @@ import { eachCentral, label, type BenchCentral, type CentralTag } from '../suppo
  * plus the same noise as its templates); on uniform data, fresh uniform vectors.
  *
  * Per index: build time, index size (pg_relation_size), queries/s with 1 client (and 2 at the setting one would
- * run with: ivfflat probes 16, hnsw as shipped) (LIMIT 1), recall@1 against
- * the exact scan (same nearest template id), identification accuracy (the nearest template's identity is the
- * query's), and sweeps of hnsw.ef_search (10, 20, 40 default, 80) and ivfflat.probes (1 default, 4, 16).
+ * run with: ivfflat probes 16, hnsw at the shipped ef_search) (LIMIT 1), recall@1 against the exact scan (same
+ * nearest template id), identification accuracy (the nearest template's identity is the query's), and sweeps of
+ * hnsw.ef_search (quick 40 default, 100, 200 shipped, 400; full adds 10) and ivfflat.probes (quick 1 default, 16;
+ * full 1, 4, 16, 32). The hnsw graph is central's own (m 16, ef_construction 64); `--hnsw 16:64,32:128` builds
+ * several side by side, to re-measure a denser graph before changing central's.
  *
  * Sizes: quick 100k on the server and 10k embedded; --full 1M on the server and 100k embedded. Ground truth (the
  * nearest template of every query) is computed in this process by brute force over the same float32 vectors, so that
@@ -169,6 +172,7 @@ interface Profile {
   maintenanceWorkMem: Record<CentralTag, string>;
   /** The full sweeps (quick keeps pgvector's default, the shipped setting and their neighbours, to stay under 10 min). */
   full: boolean;
+  hnswGraphs: HnswGraph[];
 }
 
 async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Promise<BenchResult[]> {
@@ -221,16 +225,18 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
         param: 'ivfflat.probes',
         values: profile.full ? [1, 4, 16, 32] : [1, 16],
         twoClientsAt: 16,
+        asShipped: false,
       },
-      {
+      ...profile.hnswGraphs.map(({ m, efConstruction }) => ({
         kind: 'hnsw',
-        describe: 'hnsw m=16 ef_construction=64',
-        ddl: 'CREATE INDEX bench_hnsw ON bench_vectors USING hnsw (embedding vector_l2_ops) WITH (m = 16, ef_construction = 64)',
-        name: 'bench_hnsw',
+        describe: `hnsw m=${m} ef_construction=${efConstruction}`,
+        ddl: `CREATE INDEX bench_hnsw_${m}_${efConstruction} ON bench_vectors USING hnsw (embedding vector_l2_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
+        name: `bench_hnsw_${m}_${efConstruction}`,
         param: 'hnsw.ef_search',
         values: profile.full ? [10, 40, 100, CENTRAL_EF_SEARCH, 400] : [40, 100, CENTRAL_EF_SEARCH, 400],
         twoClientsAt: CENTRAL_EF_SEARCH,
-      },
+        asShipped: m === CENTRAL_HNSW_GRAPH.m && efConstruction === CENTRAL_HNSW_GRAPH.efConstruction,
+      })),
     ];
     await admin.query(`SET maintenance_work_mem = '${profile.maintenanceWorkMem[tag]}'`);
     for (const index of indexes) {
@@ -250,7 +256,7 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
         // Two clients at the setting one would run with (pgvector's default for ivfflat is probes 1, far too low for
         // faces; hnsw as shipped), not at every sweep point: it doubles the sweep's time for one more ratio.
         const two = value === index.twoClientsAt ? await timedQueries(clients, queries) : null;
-        const shipped = index.kind === 'hnsw' && value === CENTRAL_EF_SEARCH ? ' (as shipped)' : '';
+        const shipped = index.asShipped && value === CENTRAL_EF_SEARCH ? ' (as shipped)' : '';
         const sweep = `${kase} ${index.param.split('.')[1] ?? index.param}=${value}${shipped}`;
         row(sweep, 'queries/s, 1 client', one.qps, 'q/s');
         if (two) {
@@ -278,7 +284,7 @@ export const centralSuite: BenchSuite = {
   description:
     "central's nearest-template search: no index (exact) vs ivfflat vs hnsw on face-like and uniform 128-D vectors, " +
     '[pg-server] = real PostgreSQL (own database), [embedded-pglite] = embedded central in its own process',
-  async run({ full }) {
+  async run({ full, hnswGraphs }) {
     const profile: Profile = full
       ? {
           n: { 'pg-server': 1_000_000, 'embedded-pglite': 100_000 },
@@ -286,6 +292,7 @@ export const centralSuite: BenchSuite = {
           exactQueries: 60,
           maintenanceWorkMem: { 'pg-server': '4GB', 'embedded-pglite': '1GB' },
           full: true,
+          hnswGraphs,
         }
       : {
           n: { 'pg-server': 100_000, 'embedded-pglite': 10_000 },
@@ -293,6 +300,7 @@ export const centralSuite: BenchSuite = {
           exactQueries: 50,
           maintenanceWorkMem: { 'pg-server': '512MB', 'embedded-pglite': '512MB' },
           full: false,
+          hnswGraphs,
         };
     const results: BenchResult[] = [];
     await eachCentral('central', async (central) => {
