@@ -37,9 +37,13 @@ export async function syncCentralLastPunches(db: KioskDatabase, client: pg.Clien
   return changed;
 }
 
+/** SQLSTATE of a column that does not exist (an older central schema). */
+const UNDEFINED_COLUMN = '42703';
+
 /**
- * Tells central this kiosk is alive and which version it runs (the only columns a kiosk may change), and returns
- * the kiosk clock's offset from central's (ms, positive = kiosk ahead), measured at the middle of the round trip.
+ * Tells central this kiosk is alive, which version it runs and how far its clock is off (the only columns a kiosk may
+ * change), and returns that offset from central's clock (ms, positive = kiosk ahead), measured at the middle of the
+ * round trip.
  * Punches carry the kiosk clock (punched_at) and central's (received_at); this offset is what the screen shows
  * when the kiosk clock drifts.
  */
@@ -57,5 +61,12 @@ export async function sendHeartbeat(
   );
   const received = kioskNow().getTime();
   const server = rows[0]?.now.getTime() ?? (sent + received) / 2;
-  return Math.round((sent + received) / 2 - server);
+  // `|| 0`: a clock a fraction of a millisecond behind would otherwise report -0.
+  const offsetMs = Math.round((sent + received) / 2 - server) || 0;
+  // Kept on central too, so that IT sees every kiosk's drift (`clockface kiosk list`). A central not yet migrated to
+  // 0060 has no such column: the kiosk still shows the offset on its own status screen.
+  await client.query('UPDATE kiosks SET clock_offset_ms = $2 WHERE id = $1', [kioskId, offsetMs]).catch((e: unknown) => {
+    if ((e as { code?: unknown }).code !== UNDEFINED_COLUMN) throw e;
+  });
+  return offsetMs;
 }

@@ -1,3 +1,4 @@
+import { describeClockOffset } from '../../shared/kiosk/clock-offset.js';
 import type { KioskStatusView } from '../../shared/kiosk/contract.js';
 import type { KioskBridge } from './bridge.js';
 import { sleep, type CameraLoop } from './camera.js';
@@ -39,7 +40,7 @@ export class AdminPanel {
       `model ${status.modelId} · index ${status.engine}`,
       `roster ${status.employees} people, ${status.templates} templates · last sync ${status.lastSyncAt ?? 'never'}`,
       `online ${String(status.online)} · ${status.pendingPunches} punches waiting${status.lastError ? ` · ${status.lastError}` : ''}`,
-      `clock offset ${status.clockOffsetMs === null ? 'unknown' : `${status.clockOffsetMs} ms`}`,
+      `clock ${status.clockOffsetMs === null ? 'offset unknown' : `${describeClockOffset(status.clockOffsetMs)} (${status.clockOffsetMs} ms)`}`,
       metrics ? `frames ${metrics.framesAnalysed} (${(metrics.framesAnalysed / ((performance.now() - metrics.startedAt) / 1000)).toFixed(1)}/s)` : '',
       times.length ? `time to punch, last: ${Math.round(times.at(-1) ?? 0)} ms` : '',
     ]

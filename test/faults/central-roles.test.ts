@@ -138,7 +138,7 @@ const RULES: Rule[] = [
   ]),
   { kind: FORBIDDEN, name: 'un-revoke itself (kiosks.revoked_at)', steps: () => [sql('UPDATE kiosks SET revoked_at = NULL')], expect: refused },
   { kind: FORBIDDEN, name: 'take another role name (kiosks.role_name)', steps: () => [sql("UPDATE kiosks SET role_name = 'postgres'")], expect: refused },
-  { kind: FORBIDDEN, name: "another kiosk's heartbeat", steps: (w) => [sql('UPDATE kiosks SET last_seen_at = now() WHERE id = $1', w.b.id)], expect: 'no rows' },
+  { kind: FORBIDDEN, name: "another kiosk's heartbeat", steps: (w) => [sql('UPDATE kiosks SET last_seen_at = now(), clock_offset_ms = 0 WHERE id = $1', w.b.id)], expect: 'no rows' },
 
   // ---- DDL, roles, admin-only functions, server-side escapes ------------------------------------------------
   { kind: FORBIDDEN, name: 'CREATE TABLE in public', steps: () => [sql('CREATE TABLE public.evil (x int)')], expect: refused },

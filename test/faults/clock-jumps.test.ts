@@ -234,6 +234,9 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
         expect(shown).not.toBeNull();
         // Central runs on this machine's clock: what the kiosk shows is its own error, to within a round trip.
         expect(Math.abs((shown ?? Number.NaN) - offset)).toBeLessThan(10_000);
+        // Central keeps what the kiosk measured, for `clockface kiosk list`.
+        const onCentral = await admin.query<{ ms: number | null }>('SELECT clock_offset_ms::float8 AS ms FROM kiosks WHERE id = $1', [kiosk.id]);
+        expect(onCentral.rows[0]?.ms).toBe(shown);
         figures.push(`${offset / 60_000} min → ${shown} ms`);
       } finally {
         k.close();

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { KioskConnectionSettings } from '../../electron/central/kiosk-registry.js';
 import type { EmployeeDetails } from '../../electron/roster/employee-admin.js';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
+import { sendHeartbeat } from '../../electron/kiosk/central-last-punches.js';
 import { bbtPhoto, GROUP_DIR } from '../support/faces.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { addEmployee, addSite } from '../support/roster-fixtures.js';
@@ -108,6 +109,18 @@ describe.each(centralFactories())('employee, enroll and kiosk commands on $label
     expect(new URL(settings.url).username).toBe(settings.roleName);
     const listed = await cli(['kiosk', 'list']);
     expect(listed.stdout).toMatch(/lobby-1\s+site hq\s+never seen/);
+    // The kiosk's heartbeat (on the server as its own login) with its clock 1 h 30 min 20 s ahead: IT sees the drift.
+    const kioskId = Number((await admin.query<{ id: string }>("SELECT id::text AS id FROM kiosks WHERE name = 'lobby-1'")).rows[0]?.id);
+    const asKiosk = factory.kind === 'server' ? await connectAsKiosk(settings) : admin;
+    try {
+      const offset = await sendHeartbeat(asKiosk, kioskId, '9.9.9', () => new Date(Date.now() + 90 * 60_000 + 20_000));
+      expect(Math.abs(offset - (90 * 60_000 + 20_000))).toBeLessThan(10_000);
+    } finally {
+      if (asKiosk !== admin) await asKiosk.end();
+    }
+    expect((await cli(['kiosk', 'list'])).stdout).toMatch(/lobby-1\s+site hq\s+last seen \S+\s+v9\.9\.9\s+clock 1 h 30 min ahead/);
+    const json = JSON.parse((await cli(['kiosk', 'list', '--json'])).stdout) as Array<{ name: string; clock_offset_ms: number | null }>;
+    expect(Math.abs((json.find((k) => k.name === 'lobby-1')?.clock_offset_ms ?? 0) - (90 * 60_000 + 20_000))).toBeLessThan(10_000);
     const duplicate = await cli(['kiosk', 'add', 'lobby-1', '--site', 'hq']);
     expect(duplicate.code).toBe(1);
     const noSite = await cli(['kiosk', 'add', 'lobby-2', '--site', 'mars']);

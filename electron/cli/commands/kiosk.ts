@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerKiosk, revokeKiosk } from '../../central/kiosk-registry.js';
+import { describeClockOffset } from '../../../shared/kiosk/clock-offset.js';
 import { addKioskDeviceCommands } from './kiosk-device.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 
@@ -35,8 +36,12 @@ export function kioskCommand(): Command {
           created_at: Date;
           last_seen_at: Date | null;
           app_version: string | null;
+          clock_offset_ms: number | null;
           revoked_at: Date | null;
-        }>('SELECT name, site, role_name, created_at, last_seen_at, app_version, revoked_at FROM kiosks ORDER BY name');
+        }>(
+          `SELECT name, site, role_name, created_at, last_seen_at, app_version, clock_offset_ms::float8 AS clock_offset_ms, revoked_at
+           FROM kiosks ORDER BY name`,
+        );
         if (options.json) {
           console.log(JSON.stringify(rows, null, 2));
           return;
@@ -45,7 +50,9 @@ export function kioskCommand(): Command {
         for (const k of rows) {
           const seen = k.last_seen_at ? `last seen ${k.last_seen_at.toISOString()}` : 'never seen';
           const state = k.revoked_at ? `REVOKED ${k.revoked_at.toISOString()}` : seen;
-          console.log(`${k.name}  site ${k.site}  ${state}${k.app_version ? `  v${k.app_version}` : ''}`);
+          // As measured at the last heartbeat: a kiosk clock that is off shows here before anyone reads a report.
+          const clock = k.clock_offset_ms === null ? '' : `  clock ${describeClockOffset(k.clock_offset_ms)}`;
+          console.log(`${k.name}  site ${k.site}  ${state}${k.app_version ? `  v${k.app_version}` : ''}${clock}`);
         }
       });
     },
