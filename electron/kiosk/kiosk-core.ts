@@ -83,6 +83,9 @@ export interface KioskStatus {
   recovery: KioskDbRecovery | null;
 }
 
+/** What one roster sync did, with the central last punches it refreshed and whether it read up to "now". */
+export type RosterSyncResult = SyncResult & { lastPunchesChanged: number; caughtUp: boolean };
+
 export interface KioskCoreOptions {
   engine?: VectorEngineName | 'auto';
   /** Wall and monotonic clock (default: the machine's). Tests pass one they move by hand (test/support/test-clock.ts). */
@@ -126,6 +129,7 @@ export class KioskCore {
   private readonly punchedHere = new Map<number, { direction: 'in' | 'out'; at: string; monotonicMs: number }>();
   /** Employees the central fallback named; used only until the next sync brings their templates. */
   private readonly centralNames = new Map<number, EmployeeSummary>();
+  private readonly clock: KioskClock;
 
   private constructor(
     readonly dir: string,
@@ -136,6 +140,7 @@ export class KioskCore {
     readonly recovery: KioskDbRecovery | null,
     private readonly options: KioskCoreOptions,
   ) {
+    this.clock = options.clock ?? systemClock;
     this.currentPolicy = { ...DEFAULT_MATCH_POLICY, ...settings.policy };
     this.voter = new FrameVoter(this.currentPolicy);
     this.sync = new RosterSync(db, index, { kioskId: settings.kioskId });
@@ -186,12 +191,12 @@ export class KioskCore {
 
   /** The kiosk's wall clock (punch times). KioskService reads the same one, so the two never disagree. */
   now(): Date {
-    return (this.options.clock ?? systemClock).now();
+    return this.clock.now();
   }
 
   /** Milliseconds on a clock that never jumps: for elapsed time (debounce, pauses, admin sessions), never for dates. */
   monotonicNow(): number {
-    return (this.options.clock ?? systemClock).monotonicNow();
+    return this.clock.monotonicNow();
   }
 
   /** Every kiosk connection has client-side limits: a stalled link must end in an error, never in a hang. */
@@ -225,21 +230,7 @@ export class KioskCore {
    * read (an explicit "sync now" means "as of now"). The feed holds back changes while an older transaction is
    * still open anywhere on the server; after `waitMs` the result says `caughtUp: false` instead of waiting on.
    */
-  /**
-   * A roster sync, then an upload whatever the sync did: the roster may come from a read replica that is down, and
-   * that must never hold back punches bound for the primary. The sync's outcome is returned, not thrown.
-   */
-  async syncThenUpload(
-    waitMs = 0,
-  ): Promise<{ sync: { ok: true; result: Awaited<ReturnType<KioskCore['syncRoster']>> } | { ok: false; error: unknown }; uploaded: number }> {
-    const sync = await this.syncRoster(waitMs).then(
-      (result) => ({ ok: true as const, result }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    return { sync, uploaded: await this.upload() };
-  }
-
-  async syncRoster(waitMs = 0): Promise<SyncResult & { lastPunchesChanged: number; caughtUp: boolean }> {
+  async syncRoster(waitMs = 0): Promise<RosterSyncResult> {
     const client = await this.connectRoster();
     try {
       const { rows } = await client.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
@@ -258,6 +249,18 @@ export class KioskCore {
     } finally {
       await client.end().catch(() => undefined);
     }
+  }
+
+  /**
+   * A roster sync, then an upload whatever the sync did: the roster may come from a read replica that is down, and
+   * that must never hold back punches bound for the primary. The sync's outcome is returned, not thrown.
+   */
+  async syncThenUpload(waitMs = 0): Promise<{ sync: { ok: true; result: RosterSyncResult } | { ok: false; error: unknown }; uploaded: number }> {
+    const sync = await this.syncRoster(waitMs).then(
+      (result) => ({ ok: true as const, result }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    return { sync, uploaded: await this.upload() };
   }
 
   /** Uploads pending punches and says the kiosk is alive. Never throws: failures are in the upload status. */
