@@ -108,22 +108,54 @@ export interface ConnectOptions {
   queryTimeoutMs?: number;
 }
 
+/**
+ * Session settings Clockface relies on, sent with every login (the startup packet overrides role defaults).
+ *
+ * Why: any login may `ALTER ROLE current_user SET …` its own defaults, and PostgreSQL cannot forbid it. Someone
+ * holding a kiosk's password could make the real kiosk's next sessions read-only, move its search_path, cut the
+ * precision of the floats it reads (templates), turn off synchronous commit (a punch confirmed by central but lost
+ * in a crash), or change the date format its driver parses. Setting them here makes every session start as Clockface
+ * expects whatever the role says; `kiosk revoke` and `kiosk rekey` also reset the role's defaults.
+ */
+const SESSION_SETTINGS: ReadonlyArray<[string, string]> = [
+  ['search_path', 'public'],
+  ['default_transaction_read_only', 'off'],
+  ['default_transaction_isolation', 'read committed'],
+  ['synchronous_commit', 'on'],
+  ['row_security', 'on'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['extra_float_digits', '1'],
+  ['bytea_output', 'hex'],
+];
+
+/** A kiosk connection waits at most this long for a lock on central (its role default, set again at connect). */
+const KIOSK_LOCK_TIMEOUT_MS = 30_000;
+
+/** `-c name=value` options for the startup packet (spaces and backslashes escaped as libpq expects). */
+function startupOptions(settings: ReadonlyArray<[string, string | number]>): string {
+  return settings.map(([name, value]) => `-c ${name}=${String(value).replace(/([\\ ])/g, '\\$1')}`).join(' ');
+}
+
 /** Opens one client connection to central, with errors that say which URL failed and why. */
 export async function connectCentral(target: CentralTarget, options?: ConnectOptions): Promise<pg.Client> {
   const queryTimeoutMs = options?.queryTimeoutMs;
+  // A kiosk connection (it has client-side limits) also fixes the server-side ones its role could have switched off.
+  const kioskLimits: Array<[string, number]> = queryTimeoutMs
+    ? [
+        ['statement_timeout', options?.statementTimeoutMs ?? queryTimeoutMs],
+        ['lock_timeout', Math.min(KIOSK_LOCK_TIMEOUT_MS, queryTimeoutMs)],
+        ['idle_in_transaction_session_timeout', KIOSK_IDLE_IN_TRANSACTION_FACTOR * queryTimeoutMs],
+      ]
+    : options?.statementTimeoutMs
+      ? [['statement_timeout', options.statementTimeoutMs]]
+      : [];
   const config: pg.ClientConfig = {
     connectionString: target.url,
     application_name: options?.applicationName ?? 'clockface',
     connectionTimeoutMillis: options?.timeoutMs ?? 10_000,
-    ...(options?.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-    ...(queryTimeoutMs
-      ? {
-          query_timeout: queryTimeoutMs,
-          keepAlive: true,
-          keepAliveInitialDelayMillis: 10_000,
-          idle_in_transaction_session_timeout: KIOSK_IDLE_IN_TRANSACTION_FACTOR * queryTimeoutMs,
-        }
-      : {}),
+    options: startupOptions([...SESSION_SETTINGS, ...kioskLimits]),
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 } : {}),
   };
   const client = queryTimeoutMs ? new BoundedClient(config, queryTimeoutMs) : new pg.Client(config);
   // An idle connection the server drops (restart, revoked kiosk) emits 'error'; unheard, it would kill the

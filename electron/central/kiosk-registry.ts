@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
 import { scramSha256Verifier } from './scram.js';
+import { explainSqlError } from './sql-errors.js';
 
 /** What a kiosk needs to reach central as itself. Shown once by `kiosk add`; central keeps only a verifier. */
 export interface KioskConnectionSettings {
@@ -19,11 +20,8 @@ export interface RegisteredKiosk {
 
 const KIOSK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** Role names are cluster-wide: a random suffix keeps two databases on one server (or two tests) apart. */
-function kioskRoleName(kioskName: string): string {
-  const slug = kioskName.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 32);
-  return `clockface_kiosk_${slug}_${randomBytes(4).toString('hex')}`;
-}
+/** Sessions a kiosk login may hold at once (it uses about 3: listen, upload, sync). */
+export const KIOSK_CONNECTION_LIMIT = 8;
 
 function kioskUrl(adminUrl: string, roleName: string, password: string): string {
   const url = new URL(adminUrl);
@@ -32,9 +30,19 @@ function kioskUrl(adminUrl: string, roleName: string, password: string): string 
   return url.toString();
 }
 
+/** Runs one of central's kiosk-login functions, turning its SQLSTATEs into ClockfaceErrors. */
+async function call<T extends pg.QueryResultRow>(client: pg.ClientBase, text: string, params: unknown[]): Promise<T[]> {
+  try {
+    return (await client.query<T>(text, params)).rows;
+  } catch (e) {
+    throw explainSqlError(e);
+  }
+}
+
 /**
- * Creates the kiosk row and its LOGIN role (member of clockface_kiosk) in one transaction.
- * Needs a connection allowed to create roles (the database owner with CREATEROLE, or a superuser).
+ * Creates the kiosk row and its LOGIN role through central's kiosk_register (migration 0070), which runs as the
+ * database's registrar role: the caller needs no CREATEROLE, only membership in the database's admin group (or to be
+ * its owner). The password is made here and sent only as a SCRAM verifier.
  */
 export async function registerKiosk(
   client: pg.ClientBase,
@@ -44,41 +52,61 @@ export async function registerKiosk(
   if (!KIOSK_NAME.test(kiosk.name)) {
     throw new ClockfaceError('INVALID_ARGUMENT', `invalid kiosk name "${kiosk.name}" (letters, digits, _ . -)`);
   }
-  const roleName = kioskRoleName(kiosk.name);
   const password = randomBytes(24).toString('base64url');
-  await client.query('BEGIN');
-  try {
-    const site = await client.query('SELECT 1 FROM sites WHERE code = $1', [kiosk.site]);
-    if (site.rowCount === 0) throw new ClockfaceError('SITE_NOT_FOUND', `no site "${kiosk.site}"`);
-    const existing = await client.query('SELECT 1 FROM kiosks WHERE name = $1', [kiosk.name]);
-    if ((existing.rowCount ?? 0) > 0) throw new ClockfaceError('KIOSK_EXISTS', `a kiosk named "${kiosk.name}" exists`);
-    await client.query(
-      `CREATE ROLE ${client.escapeIdentifier(roleName)} LOGIN IN ROLE clockface_kiosk ` +
-        `PASSWORD ${client.escapeLiteral(scramSha256Verifier(password))}`,
-    );
-    const { rows } = await client.query<{ id: string }>(
-      'INSERT INTO kiosks (name, role_name, site) VALUES ($1, $2, $3) RETURNING id::text',
-      [kiosk.name, roleName, kiosk.site],
-    );
-    await client.query('COMMIT');
-    return {
-      id: Number(rows[0]?.id),
-      settings: { kioskName: kiosk.name, site: kiosk.site, roleName, url: kioskUrl(adminUrl, roleName, password) },
-    };
-  } catch (e) {
-    await client.query('ROLLBACK');
-    throw e;
-  }
+  const [row] = await call<{ kiosk_id: string; role_name: string }>(
+    client,
+    'SELECT kiosk_id::text, role_name FROM kiosk_register($1, $2, $3, $4)',
+    [kiosk.name, kiosk.site, scramSha256Verifier(password), KIOSK_CONNECTION_LIMIT],
+  );
+  if (!row) throw new ClockfaceError('INTERNAL', 'central registered no kiosk');
+  return {
+    id: Number(row.kiosk_id),
+    settings: { kioskName: kiosk.name, site: kiosk.site, roleName: row.role_name, url: kioskUrl(adminUrl, row.role_name, password) },
+  };
 }
 
-/** Stops the kiosk's role from logging in and ends its open sessions. Its punches stay. */
-export async function revokeKiosk(client: pg.ClientBase, name: string): Promise<void> {
-  const { rows } = await client.query<{ role_name: string }>(
-    'UPDATE kiosks SET revoked_at = coalesce(revoked_at, now()) WHERE name = $1 RETURNING role_name',
+export interface RevokedKiosk {
+  roleName: string;
+  /** Sessions ended, by the revocation and by the pass after it. */
+  sessionsEnded: number;
+}
+
+/**
+ * Stops the kiosk's login and ends its sessions, in one transaction on central (kiosk_revoke); then ends, once more,
+ * any session that logged in while that transaction was running (a login sees the role as committed). Its punches
+ * stay.
+ */
+export async function revokeKiosk(client: pg.ClientBase, name: string): Promise<RevokedKiosk> {
+  const [row] = await call<{ role_name: string; sessions_ended: number }>(
+    client,
+    'SELECT role_name, sessions_ended FROM kiosk_revoke($1)',
     [name],
   );
-  const role = rows[0]?.role_name;
-  if (role === undefined) throw new ClockfaceError('KIOSK_NOT_FOUND', `no kiosk named "${name}"`);
-  await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} NOLOGIN`);
-  await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+  const [late] = await call<{ n: number }>(client, 'SELECT kiosk_end_sessions($1) AS n', [name]);
+  return { roleName: row?.role_name ?? '', sessionsEnded: (row?.sessions_ended ?? 0) + (late?.n ?? 0) };
+}
+
+/** Revokes (if needed) and drops the kiosk's login and what it owns on central; the row stays for its punches. */
+export async function dropKiosk(client: pg.ClientBase, name: string): Promise<string> {
+  const [row] = await call<{ role_name: string }>(client, 'SELECT kiosk_drop($1) AS role_name', [name]);
+  return row?.role_name ?? '';
+}
+
+/**
+ * A new password for a registered kiosk: for a password that leaked, or that someone holding it changed. Ends every
+ * session of the old password. Returns the kiosk's new connection settings (shown once, like `kiosk add`).
+ */
+export async function rekeyKiosk(client: pg.ClientBase, adminUrl: string, name: string): Promise<RegisteredKiosk> {
+  const [kiosk] = await call<{ id: string; site: string; role_name: string }>(
+    client,
+    'SELECT id::text, site, role_name FROM kiosks WHERE name = $1',
+    [name],
+  );
+  if (!kiosk) throw new ClockfaceError('KIOSK_NOT_FOUND', `no kiosk named "${name}"`);
+  const password = randomBytes(24).toString('base64url');
+  await call(client, 'SELECT kiosk_rekey($1, $2)', [name, scramSha256Verifier(password)]);
+  return {
+    id: Number(kiosk.id),
+    settings: { kioskName: name, site: kiosk.site, roleName: kiosk.role_name, url: kioskUrl(adminUrl, kiosk.role_name, password) },
+  };
 }

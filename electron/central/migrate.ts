@@ -3,11 +3,22 @@ import { ClockfaceError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { CENTRAL_MIGRATIONS_DIR } from '../config/paths.js';
 import { loadMigrationFiles, type MigrationFile } from '../sql/migration-files.js';
+import { databaseRoles, renderMigrationSql } from './database-roles.js';
 
 const log = createLogger('central.migrate');
 
-/** Arbitrary but fixed: every migrator on the same database serialises on this advisory lock. */
-const MIGRATION_LOCK_KEY = 0x636c6f63; // "cloc"
+/**
+ * Arbitrary but fixed: migrators serialise on this advisory lock only while the ledger table does not exist yet.
+ * Advisory locks are open to every login (a stolen kiosk password could hold this one for ever), so once the ledger
+ * exists migrators lock the ledger table itself, which only its owner can lock (see migrateCentral).
+ */
+const BOOTSTRAP_LOCK_KEY = 0x636c6f63; // "cloc"
+
+/**
+ * How long one migration waits for a table lock before giving up with CENTRAL_LOCKED instead of hanging: a session
+ * left idle in a transaction (a kiosk stalled mid-sync, someone's psql) holds its locks until it ends.
+ */
+const MIGRATION_LOCK_TIMEOUT = '30s';
 
 export interface AppliedMigration {
   version: number;
@@ -100,14 +111,16 @@ export async function migrateCentral(
   files: MigrationFile[] = loadMigrationFiles(CENTRAL_MIGRATIONS_DIR),
 ): Promise<MigrateResult> {
   await requireVector(client);
-  await client.query('BEGIN');
-  try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(CREATE_LEDGER);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK');
-    throw e;
+  if (!(await ledgerExists(client))) {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_KEY]);
+      await client.query(CREATE_LEDGER);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK');
+      throw e;
+    }
   }
 
   checkCompatible(await appliedMigrations(client), files);
@@ -116,11 +129,14 @@ export async function migrateCentral(
   for (const file of files) {
     await client.query('BEGIN');
     try {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
+      // EXCLUSIVE conflicts with itself but not with readers (requireMigrated). Kiosks and IT logins hold no privilege
+      // that would let them take a conflicting lock on the ledger, so they cannot hold a migration back.
+      await client.query('LOCK TABLE clockface_migrations IN EXCLUSIVE MODE');
       // Another migrator may have applied it while we waited for the lock.
       const done = await client.query('SELECT 1 FROM clockface_migrations WHERE version = $1', [file.version]);
       if (done.rowCount === 0) {
-        await client.query(file.sql);
+        await client.query(renderMigrationSql(file.sql, await databaseRoles(client)));
         await client.query('INSERT INTO clockface_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
           file.version,
           file.name,
@@ -131,11 +147,28 @@ export async function migrateCentral(
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK');
-      throw e;
+      throw explainMigrationError(e, file);
     }
     if (applied.at(-1) === file) log.info('applied migration', { version: file.version, migration: file.name });
   }
   return { applied, version: files.at(-1)?.version ?? 0 };
+}
+
+/** A lock wait that timed out names the migration; anything else goes up as it is. */
+function explainMigrationError(e: unknown, file: MigrationFile): unknown {
+  if (typeof e === 'object' && e !== null && 'code' in e && e.code === '55P03') {
+    return new ClockfaceError(
+      'CENTRAL_LOCKED',
+      `migration ${file.version} (${file.name}) waited ${MIGRATION_LOCK_TIMEOUT} for a table another session holds; nothing was changed`,
+      {
+        hint:
+          'Look for sessions idle in a transaction (SELECT pid, usename, application_name, state, xact_start FROM ' +
+          "pg_stat_activity WHERE state LIKE 'idle in transaction%'), end them, and run `clockface db migrate` again.",
+        cause: e,
+      },
+    );
+  }
+  return e;
 }
 
 /** Throws CENTRAL_NOT_MIGRATED / CENTRAL_SCHEMA_TOO_NEW unless the database is exactly at this build's schema. */

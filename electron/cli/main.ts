@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { isClockfaceError } from '../../shared/errors.js';
 import { installNodeLogSink } from '../logging.js';
+import { explainSqlError } from '../central/sql-errors.js';
+import { printError } from './output.js';
 import { centralCommand } from './commands/central.js';
 import { dbCommand } from './commands/db.js';
 import { evalFacesCommand } from './commands/eval-faces.js';
@@ -73,9 +75,10 @@ export async function runCli(argv: string[]): Promise<void> {
       process.exitCode = USAGE_ERRORS.has(e.code) ? EXIT_USAGE : e.exitCode;
       return;
     }
-    if (isClockfaceError(e)) {
-      console.error(`error: ${e.message}`);
-      if (e.hint) console.error(e.hint);
+    const explained = explainSqlError(e);
+    if (isClockfaceError(explained)) {
+      printError(`error: ${explained.message}`);
+      if (explained.hint) printError(explained.hint);
       process.exitCode = 1;
       return;
     }

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { KioskDatabase } from './kiosk-db.js';
 import { getMeta, setMeta } from './kiosk-meta.js';
+import { ClockfaceError } from '../../shared/errors.js';
+import { explainSqlError, sqlState } from '../central/sql-errors.js';
 
 /**
  * received_at is the inserting transaction's start time, and a slow transaction commits after faster, later ones;
@@ -37,36 +39,66 @@ export async function syncCentralLastPunches(db: KioskDatabase, client: pg.Clien
   return changed;
 }
 
-/** SQLSTATE of a column that does not exist (an older central schema). */
-const UNDEFINED_COLUMN = '42703';
+/** SQLSTATE of a function that does not exist: a central not yet migrated to 0080. */
+const UNDEFINED_FUNCTION = '42883';
+
+/** What the kiosk tells central about itself at each heartbeat. */
+export interface HeartbeatReport {
+  appVersion: string;
+  /** Punches waiting in the outbox, and of those, refused by central at their last attempt. */
+  pending: number;
+  refused: number;
+}
 
 /**
- * Tells central this kiosk is alive, which version it runs and how far its clock is off (the only columns a kiosk may
- * change), and returns that offset from central's clock (ms, positive = kiosk ahead), measured at the middle of the
- * round trip.
- * Punches carry the kiosk clock (punched_at) and central's (received_at); this offset is what the screen shows
- * when the kiosk clock drifts.
+ * Tells central this kiosk is alive, which version it runs and what waits in its outbox (kiosk_heartbeat: a kiosk has
+ * no right to update its row itself), then reports its clock offset, and returns that offset from central's clock
+ * (ms, positive = kiosk ahead), measured at the middle of the heartbeat's round trip. Punches carry the kiosk clock
+ * (punched_at) and central's (received_at); this offset is what the screen shows when the kiosk clock drifts.
+ *
+ * A heartbeat central does not accept (this login is not that kiosk, or it was revoked) throws
+ * KIOSK_NOT_REGISTERED: it is never counted as contact.
  */
 export async function sendHeartbeat(
   client: pg.ClientBase,
   kioskId: number,
-  appVersion: string,
+  report: HeartbeatReport,
   /** The clock the kiosk stamps punches with (injectable in tests): the offset is that clock's, not the OS's. */
   kioskNow: () => Date = () => new Date(),
 ): Promise<number> {
   const sent = kioskNow().getTime();
+  let server: number;
+  try {
+    const { rows } = await client.query<{ now: Date }>('SELECT kiosk_heartbeat($1, $2, $3, $4) AS now', [
+      kioskId,
+      report.appVersion,
+      report.pending,
+      report.refused,
+    ]);
+    const now = rows[0]?.now;
+    if (!now) throw new ClockfaceError('KIOSK_NOT_REGISTERED', `central answered no time to kiosk ${kioskId}'s heartbeat`);
+    server = now.getTime();
+  } catch (e) {
+    if (sqlState(e) !== UNDEFINED_FUNCTION) throw explainSqlError(e);
+    server = await legacyHeartbeat(client, kioskId, report.appVersion);
+  }
+  const received = kioskNow().getTime();
+  // `|| 0`: a clock a fraction of a millisecond behind would otherwise report -0.
+  const offsetMs = Math.round((sent + received) / 2 - server) || 0;
+  // Kept on central too, so that IT sees every kiosk's drift (`clockface kiosk list`).
+  await client.query('SELECT kiosk_report_clock_offset($1, $2)', [kioskId, offsetMs]).catch((e: unknown) => {
+    if (sqlState(e) !== UNDEFINED_FUNCTION) throw explainSqlError(e);
+  });
+  return offsetMs;
+}
+
+/** A central before migration 0080 (kiosks still updated their own row). Zero rows is not contact there either. */
+async function legacyHeartbeat(client: pg.ClientBase, kioskId: number, appVersion: string): Promise<number> {
   const { rows } = await client.query<{ now: Date }>(
     'UPDATE kiosks SET last_seen_at = now(), app_version = $2 WHERE id = $1 RETURNING clock_timestamp() AS now',
     [kioskId, appVersion],
   );
-  const received = kioskNow().getTime();
-  const server = rows[0]?.now.getTime() ?? (sent + received) / 2;
-  // `|| 0`: a clock a fraction of a millisecond behind would otherwise report -0.
-  const offsetMs = Math.round((sent + received) / 2 - server) || 0;
-  // Kept on central too, so that IT sees every kiosk's drift (`clockface kiosk list`). A central not yet migrated to
-  // 0060 has no such column: the kiosk still shows the offset on its own status screen.
-  await client.query('UPDATE kiosks SET clock_offset_ms = $2 WHERE id = $1', [kioskId, offsetMs]).catch((e: unknown) => {
-    if ((e as { code?: unknown }).code !== UNDEFINED_COLUMN) throw e;
-  });
-  return offsetMs;
+  const now = rows[0]?.now;
+  if (!now) throw new ClockfaceError('KIOSK_NOT_REGISTERED', `central has no kiosk ${kioskId} for this login, or it was revoked`);
+  return now.getTime();
 }

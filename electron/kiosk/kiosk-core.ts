@@ -263,22 +263,33 @@ export class KioskCore {
     return { sync, uploaded: await this.upload() };
   }
 
-  /** Uploads pending punches and says the kiosk is alive. Never throws: failures are in the upload status. */
+  /**
+   * Uploads pending punches, says the kiosk is alive, then sends audit snapshots. Never throws: failures are in the
+   * upload status. Only the connection or the heartbeat decides "online": a snapshot central refuses is that
+   * snapshot's problem (uploadSnapshots deletes it), not the kiosk's.
+   */
   async upload(): Promise<number> {
     const stored = await this.uploader.drain(() => this.connectPrimary());
-    const pending = this.uploader.getStatus().pending;
-    if (pending > 0 && !this.uploader.getStatus().online) return stored; // the drain just failed: no second try now
+    const status = this.uploader.getStatus();
+    if (status.pending > 0 && !status.online) return stored; // the drain just failed: no second try now
     let client: pg.Client | null = null;
     try {
       client = await this.connectPrimary();
-      this.clockOffsetMs = await sendHeartbeat(client, this.settings.kioskId, this.options.appVersion ?? '0.1.0', () => this.now());
+      const report = { appVersion: this.options.appVersion ?? '0.1.0', pending: status.pending, refused: status.refused };
+      this.clockOffsetMs = await sendHeartbeat(client, this.settings.kioskId, report, () => this.now());
       this.uploader.noteContact(true);
-      await uploadSnapshots(this.db, client);
     } catch (e) {
       this.uploader.noteContact(false, (e as Error).message);
-      log.warn('heartbeat failed', { error: (e as Error).message });
-    } finally {
+      log.warn('heartbeat failed', { error: (e as Error).message, code: String((e as { code?: unknown }).code ?? '') });
       await client?.end().catch(() => undefined);
+      return stored;
+    }
+    try {
+      await uploadSnapshots(this.db, client);
+    } catch (e) {
+      log.warn('audit snapshots not sent; kept for the next upload', { error: (e as Error).message });
+    } finally {
+      await client.end().catch(() => undefined);
     }
     return stored;
   }

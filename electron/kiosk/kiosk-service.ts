@@ -31,7 +31,7 @@ import {
   type PinSprayOptions,
 } from './pin-guard.js';
 import { RosterFollower } from './roster-follower.js';
-import { applySearchSettings } from '../central/search-settings.js';
+import { explainSqlError } from '../central/sql-errors.js';
 
 const log = createLogger('kiosk.service');
 
@@ -323,8 +323,7 @@ export class KioskService {
       return fail('CENTRAL_REQUIRED', 'enrolment needs the central database, and it cannot be reached now');
     }
     try {
-      // kiosk_enrol's duplicate-face guard is an hnsw search filtered to "anyone else": it needs the search settings.
-      await applySearchSettings(client);
+      // The duplicate-face guard and its threshold are central's (central_settings); the kiosk sends only the faces.
       const { rows } = await client.query<{
         employee_no: string;
         full_name: string;
@@ -333,28 +332,37 @@ export class KioskService {
         duplicate_full_name: string | null;
       }>(
         `SELECT employee_no, full_name, templates_added, duplicate_employee_no, duplicate_full_name
-         FROM kiosk_enrol($1, $2, $3, $4, $5::vector[], $6)`,
+         FROM kiosk_enrol($1, $2, $3, $4, $5::vector[])`,
         [
           this.core.settings.kioskId,
           request.employeeNo,
           request.fullName,
           FACE_MODEL_ID,
           request.descriptors.map((d) => toVectorLiteral(d)),
-          this.core.policy.threshold,
         ],
       );
       const r = rows[0];
       if (!r) return fail('INTERNAL', 'central returned nothing');
       const duplicateOf = r.duplicate_employee_no ? { employeeNo: r.duplicate_employee_no, fullName: r.duplicate_full_name ?? '' } : null;
-      if (!duplicateOf) await this.core.syncRoster(5_000).catch(() => undefined); // recognisable here at once
+      if (!duplicateOf) {
+        // Recognisable here at once. Enrolment itself is done; a failed sync only delays that, and says why in the log.
+        await this.core.syncRoster(5_000).catch((e: unknown) => {
+          log.warn('roster sync after enrolment failed; the next sync brings the new faces', { error: (e as Error).message });
+        });
+      }
       this.emitStatus();
       return {
         ok: true,
         value: { employee: { employeeNo: r.employee_no, fullName: r.full_name }, templatesAdded: r.templates_added, duplicateOf },
       };
     } catch (e) {
-      const message = (e as Error).message;
-      if (/does not serve|give a full name/.test(message)) return fail('INVALID_ARGUMENT', message);
+      const explained = explainSqlError(e);
+      if (explained instanceof ClockfaceError) {
+        // Central's own refusals, said as central says them: not this kiosk's employee, over today's limit, erased.
+        const code = explained.code === 'CENTRAL_PERMISSION_DENIED' ? 'INVALID_ARGUMENT' : explained.code;
+        return fail(code, explained.message);
+      }
+      if (/give a full name/.test((e as Error).message)) return fail('INVALID_ARGUMENT', (e as Error).message);
       throw e;
     } finally {
       await client.end().catch(() => undefined);
@@ -368,7 +376,9 @@ export class KioskService {
   private attachSnapshot(request: KioskRequest<'attachSnapshot'>): Result<null> {
     if (!this.core.settings.auditSnapshots) return fail('INVALID_ARGUMENT', 'this kiosk does not keep audit snapshots');
     const jpeg = Buffer.from(request.jpegBase64, 'base64');
-    if (jpeg.length > SNAPSHOT_MAX_BYTES || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[2] !== 0xff) {
+    // Start and end of a JPEG, as central checks them (punch_snapshots_jpeg): what central would refuse is refused here.
+    const framed = jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg[2] === 0xff && jpeg.at(-2) === 0xff && jpeg.at(-1) === 0xd9;
+    if (jpeg.length > SNAPSHOT_MAX_BYTES || !framed) {
       return fail('BRIDGE_INVALID', `a snapshot is a JPEG of at most ${SNAPSHOT_MAX_BYTES / 1024} kB`);
     }
     const punch = this.core.db.prepare("SELECT punched_at FROM punches WHERE id = ? AND method = 'face'").get(request.punchId) as

@@ -175,7 +175,7 @@ export class RosterSync {
 
   private async readSnapshot(client: pg.ClientBase, sites: string[], watermark: string, reason: string): Promise<RosterDelta> {
     const employees = await client.query<EmployeeRow>(
-      `SELECT ${EMPLOYEE_COLUMNS} FROM employees e WHERE e.active AND e.site = ANY($1) ORDER BY e.id`,
+      `SELECT ${EMPLOYEE_COLUMNS} FROM employees e WHERE e.active AND e.erased_at IS NULL AND e.site = ANY($1) ORDER BY e.id`,
       [sites],
     );
     const templates: TemplateRow[] = [];
@@ -184,7 +184,7 @@ export class RosterSync {
     for (;;) {
       const page = await client.query<TemplateRow>(
         `SELECT ${TEMPLATE_COLUMNS} FROM face_templates t JOIN employees e ON e.id = t.employee_id
-         WHERE e.active AND e.site = ANY($1) AND t.model_id = $2 AND t.id > $3 ORDER BY t.id LIMIT $4`,
+         WHERE e.active AND e.erased_at IS NULL AND e.site = ANY($1) AND t.model_id = $2 AND t.id > $3 ORDER BY t.id LIMIT $4`,
         [sites, this.modelId, after, batch],
       );
       templates.push(...page.rows);
@@ -233,7 +233,7 @@ export class RosterSync {
     const employees = employeeIds.length
       ? (
           await client.query<EmployeeRow>(
-            `SELECT ${EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ANY($1) AND e.active AND e.site = ANY($2)`,
+            `SELECT ${EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ANY($1) AND e.active AND e.erased_at IS NULL AND e.site = ANY($2)`,
             [employeeIds, sites],
           )
         ).rows
@@ -247,7 +247,7 @@ export class RosterSync {
       ? (
           await client.query<TemplateRow>(
             `SELECT ${TEMPLATE_COLUMNS} FROM face_templates t JOIN employees e ON e.id = t.employee_id
-             WHERE t.id = ANY($1) AND e.active AND e.site = ANY($2) AND t.model_id = $3`,
+             WHERE t.id = ANY($1) AND e.active AND e.erased_at IS NULL AND e.site = ANY($2) AND t.model_id = $3`,
             [loneTemplateIds, sites, this.modelId],
           )
         ).rows
@@ -262,7 +262,7 @@ export class RosterSync {
     if (orphanOwners.length > 0) {
       log.warn('roster change for an employee not in the cache; fetching the employee', { count: orphanOwners.length });
       const owners = await client.query<EmployeeRow>(
-        `SELECT ${EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ANY($1) AND e.active AND e.site = ANY($2)`,
+        `SELECT ${EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ANY($1) AND e.active AND e.erased_at IS NULL AND e.site = ANY($2)`,
         [orphanOwners, sites],
       );
       for (const o of owners.rows) {
@@ -319,6 +319,9 @@ export class RosterSync {
     const templatesOf = db.prepare('SELECT id FROM templates WHERE employee_id = ?').pluck();
     const deleteTemplate = db.prepare('DELETE FROM templates WHERE id = ?');
     const deleteEmployee = db.prepare('DELETE FROM employees WHERE id = ?');
+    // Audit images of someone the roster no longer gives this kiosk (erased, deactivated, moved away) go with them:
+    // a kiosk offline during an erasure must not upload, or keep, images of that person.
+    const deleteSnapshotsOf = db.prepare('DELETE FROM punch_snapshots WHERE punch_id IN (SELECT id FROM punches WHERE employee_id = ?)');
 
     db.transaction(() => {
       if (delta.kind === 'snapshot') {
@@ -328,6 +331,10 @@ export class RosterSync {
         for (const id of db.prepare('SELECT id FROM employees').pluck().all() as number[]) if (!newEmployees.has(id)) employeesRemoved++;
         db.prepare('DELETE FROM templates').run();
         db.prepare('DELETE FROM employees').run();
+        db.prepare(
+          `DELETE FROM punch_snapshots WHERE punch_id IN
+             (SELECT p.id FROM punches p WHERE p.employee_id NOT IN (SELECT value FROM json_each(?)))`,
+        ).run(JSON.stringify([...newEmployees]));
         db.prepare('DELETE FROM index_pending').run();
         setMeta(db, 'index_rebuild', '1');
         // A snapshot also refreshes every central last punch.
@@ -340,6 +347,7 @@ export class RosterSync {
           templatesRemoved++;
         }
         employeesRemoved += deleteEmployee.run(id).changes; // templates go by ON DELETE CASCADE
+        deleteSnapshotsOf.run(id);
       }
       for (const e of delta.employees) upsertEmployee.run(e.id, e.employee_no, e.full_name, e.site, e.pin_hash);
       const incoming = new Set(delta.templates.map((t) => t.id));

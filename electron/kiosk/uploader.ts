@@ -19,6 +19,8 @@ export interface UploaderOptions {
 export interface UploadStatus {
   online: boolean;
   pending: number;
+  /** Of the pending punches, those central itself refused at their last attempt (see refusedCount). */
+  refused: number;
   lastUploadAt: Date | null;
   lastError: string | null;
   uploaded: number;
@@ -41,7 +43,7 @@ interface DueRow {
  * the conflict clause absorbs: never lost, never doubled.
  */
 export class Uploader {
-  private readonly status: Omit<UploadStatus, 'pending'> = { online: false, lastUploadAt: null, lastError: null, uploaded: 0 };
+  private readonly status: Omit<UploadStatus, 'pending' | 'refused'> = { online: false, lastUploadAt: null, lastError: null, uploaded: 0 };
 
   constructor(
     private readonly db: KioskDatabase,
@@ -49,7 +51,7 @@ export class Uploader {
   ) {}
 
   getStatus(): UploadStatus {
-    return { ...this.status, pending: pendingCount(this.db) };
+    return { ...this.status, pending: pendingCount(this.db), refused: refusedCount(this.db) };
   }
 
   /** Records the outcome of another contact with central (a heartbeat), so that `online` reflects the latest. */
@@ -107,7 +109,7 @@ export class Uploader {
           // whole statement failed. One bad row must not hold back every punch behind it forever, so the batch goes
           // again row by row; a refused row keeps its place in the outbox and is retried later (IT may repair
           // central), the others go through now.
-          const refused: Array<{ row: DueRow; error: string }> = [];
+          let refused: Array<{ row: DueRow; error: string }> = [];
           newlyStored = 0;
           for (const row of due) {
             try {
@@ -117,6 +119,10 @@ export class Uploader {
               refused.push({ row, error: (rowError as Error).message });
             }
           }
+          // A punch central already holds (sent before a crash, refused now because the roster changed since) is
+          // delivered, not refused: central checks the new row before it looks for the conflict.
+          const held = await punchesCentralHolds(client, refused.map((r) => r.row.id));
+          refused = refused.filter((r) => !held.has(r.row.id));
           accepted = due.filter((d) => !refused.some((r) => r.row.id === d.id));
           this.postponeRows(refused);
           for (const r of refused) log.warn('central refused a punch; kept for retry', { punchId: r.row.id, error: r.error });
@@ -146,10 +152,13 @@ export class Uploader {
 
   /** Rows central refused: retried after the longest back-off, each with central's reason kept for IT to see. */
   private postponeRows(refused: ReadonlyArray<{ row: DueRow; error: string }>): void {
-    const update = this.db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE punch_id = ?');
-    const at = new Date(this.now().getTime() + this.backoffCap()).toISOString();
+    const update = this.db.prepare(
+      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, refused_at = ? WHERE punch_id = ?',
+    );
+    const now = this.now();
+    const at = new Date(now.getTime() + this.backoffCap()).toISOString();
     this.db.transaction(() => {
-      for (const r of refused) update.run(at, r.error.slice(0, 500), r.row.id);
+      for (const r of refused) update.run(at, r.error.slice(0, 500), now.toISOString(), r.row.id);
     })();
   }
 
@@ -195,11 +204,26 @@ async function insertPunches(client: pg.ClientBase, rows: readonly DueRow[], kio
   return result.rowCount ?? 0;
 }
 
+/** The punches among `ids` that central already has (a kiosk reads its own punches there). */
+async function punchesCentralHolds(client: pg.ClientBase, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await client.query<{ id: string }>('SELECT id::text FROM punches WHERE id = ANY($1::uuid[])', [ids]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Punches waiting in the outbox that central refused at their last attempt. */
+export function refusedCount(db: KioskDatabase): number {
+  return (db.prepare('SELECT count(*) AS n FROM outbox WHERE refused_at IS NOT NULL').get() as { n: number }).n;
+}
+
 /**
- * Central refused the data (SQLSTATE class 22, data exception, or 23, integrity constraint, e.g. a foreign key to an
- * employee deleted on central), as opposed to the connection or the kiosk's rights failing, which affect every row.
+ * Central refused a row's data or the row itself, as opposed to the connection failing (which affects every row):
+ * SQLSTATE class 22 (data exception, e.g. a time outside the window central accepts), 23 (integrity constraint, e.g.
+ * an employee deleted there by hand), or 42501 (row-level security: an employee this kiosk may no longer punch,
+ * deactivated, erased or moved to a site it does not serve). Tried row by row, so that one such punch cannot hold
+ * back the others. A per-kiosk limit (CFL01) is not a refusal: the batch waits and goes later.
  */
-function isRowRefusal(e: unknown): boolean {
+export function isRowRefusal(e: unknown): boolean {
   const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
-  return /^2[23][0-9A-Z]{3}$/.test(code);
+  return /^2[23][0-9A-Z]{3}$/.test(code) || code === '42501';
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
+import { explainSqlError, sqlState } from '../central/sql-errors.js';
 
 export interface EmployeeDetails {
   employeeNo: string;
@@ -83,14 +84,37 @@ export interface ErasureResult {
   pinCleared: boolean;
 }
 
+/** How long erasure waits for the employee's row before ending kiosk sessions stalled on it (and trying once more). */
+const ERASE_LOCK_TIMEOUT = '10s';
+
 /**
  * The right to erasure: the person's face templates, PIN hash and audit snapshots go, in one transaction; the
  * change feed carries a tombstone per template so every kiosk cache drops them at its next sync. The employee row
  * and the punch rows stay: they are payroll records, not biometric data.
+ *
+ * The employee's row is locked first (FOR UPDATE), which waits for any enrolment or audit snapshot of that person
+ * still in flight: those either land before the erasure (and are deleted by it) or see erased_at and are refused
+ * (central's triggers, migration 0080). A kiosk session left idle in a transaction holding such a lock would make
+ * this wait; after ERASE_LOCK_TIMEOUT, central ends stalled kiosk sessions and the erasure runs again once.
  */
 export async function eraseEmployee(client: pg.ClientBase, employeeNo: string): Promise<ErasureResult> {
+  try {
+    return await eraseOnce(client, employeeNo);
+  } catch (e) {
+    if (sqlState(e) !== '55P03') throw explainSqlError(e);
+    await client.query("SELECT end_stalled_kiosk_sessions('5 seconds')");
+    try {
+      return await eraseOnce(client, employeeNo);
+    } catch (again) {
+      throw explainSqlError(again);
+    }
+  }
+}
+
+async function eraseOnce(client: pg.ClientBase, employeeNo: string): Promise<ErasureResult> {
   await client.query('BEGIN');
   try {
+    await client.query(`SET LOCAL lock_timeout = '${ERASE_LOCK_TIMEOUT}'`);
     const found = await client.query<{ id: string; pin_set: boolean }>(
       'SELECT id::text, pin_hash IS NOT NULL AS pin_set FROM employees WHERE employee_no = $1 FOR UPDATE',
       [employeeNo],

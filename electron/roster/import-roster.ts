@@ -6,7 +6,7 @@ import type { FaceEngine } from '../../shared/face/engine.js';
 import { createLogger } from '../../shared/logger.js';
 import { nodeFaceEngine } from '../face/node-face-engine.js';
 import { analyzePhoto, EnrolmentRefused, sha256, storeTemplateGuarded, type PhotoVerdict } from './enrol-photos.js';
-import { hashPin, verifyPin } from '../security/pin-hash.js';
+import { hashPin, NEW_PIN_PATTERN, verifyPin } from '../security/pin-hash.js';
 import { parseRoster, type RosterRow, type RowError, type RowErrorCode } from './roster-csv.js';
 import {
   enrolledPhotoHashes,
@@ -86,8 +86,11 @@ async function prepare(
       }
       const stored = existing.get(row.employeeNo)?.pinHash ?? null;
       // Keep the stored hash when the PIN is the same: a new salt would look like a change to every kiosk.
-      const pinHash =
-        row.pin === null || (stored !== null && (await verifyPin(row.pin, stored))) ? undefined : await hashPin(row.pin);
+      const unchanged = row.pin === null || (stored !== null && (await verifyPin(row.pin, stored)));
+      if (!unchanged && row.pin !== null && !NEW_PIN_PATTERN.test(row.pin)) {
+        throw new EnrolmentRefused('INVALID_PIN', 'pin: a new or changed PIN needs 6 to 8 digits (a shorter PIN is kept only while it stays the same)');
+      }
+      const pinHash = unchanged || row.pin === null ? undefined : await hashPin(row.pin);
       prepared.push({ row, pinHash, templates });
     } catch (e) {
       if (!(e instanceof EnrolmentRefused)) throw e;

@@ -42,7 +42,7 @@ describe.each(centralFactories())('kiosk permissions on $label', (factory) => {
     kioskB = await registerKiosk(admin, central.url, { name: 'south-door', site: 'south' });
     punchOfB = randomUUID();
     await punch(admin, kioskB.id, southEmployee, punchOfB);
-    await admin.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0')", [punchOfB]);
+    await admin.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0ffd9')", [punchOfB]);
   });
   afterAll(async () => {
     await admin.end();
@@ -96,9 +96,9 @@ describe.each(centralFactories())('kiosk permissions on $label', (factory) => {
     for (const [sql, params] of refused) {
       await expect(asA((c) => c.query(sql, [...params])), sql).rejects.toThrow(PERMISSION_DENIED);
     }
-    // Its heartbeat columns are the one thing it may write, and only on its own row.
-    const own = await asA((c) => c.query("UPDATE kiosks SET last_seen_at = now(), app_version = 'test'"));
-    expect(own.rowCount).toBe(1);
+    // Not even its own row: its heartbeat is central's function, which writes only central's clock and its version.
+    await expect(asA((c) => c.query("UPDATE kiosks SET last_seen_at = now(), app_version = 'test'")), 'own row').rejects.toThrow(PERMISSION_DENIED);
+    await asA((c) => c.query("SELECT kiosk_heartbeat($1, 'test')", [kioskA.id]));
     const { rows } = await admin.query<{ name: string }>('SELECT name FROM kiosks WHERE app_version IS NOT NULL');
     expect(rows).toEqual([{ name: 'north-door' }]);
   });
@@ -108,10 +108,10 @@ describe.each(centralFactories())('kiosk permissions on $label', (factory) => {
     const own = randomUUID();
     await asA(async (c) => {
       await punch(c, kioskA.id, northEmployee, own);
-      await c.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0')", [own]);
+      await c.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0ffd9')", [own]);
     });
     await expect(
-      asA((c) => c.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0')", [punchOfB])),
+      asA((c) => c.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0ffd9')", [punchOfB])),
     ).rejects.toThrow(/row-level security policy for table "punch_snapshots"/);
   });
 

@@ -153,13 +153,15 @@ describe.each(centralFactories())('hostile roster input on $label', (factory) =>
       add({ ...base(`P-${++n}`), pin }, { code: 'INVALID_PIN', field: /pin/i });
     }
     add({ ...base(`P-${++n}`), pin: '00000000' }, 'stored');
+    // A new PIN needs 6 digits (kiosks hold the hashes; 4 digits fall to an offline search in minutes).
+    for (const pin of ['1234', '12345']) add({ ...base(`P-${++n}`), pin }, { code: 'INVALID_PIN', field: /6 to 8 digits/ });
     // Photo paths with metacharacters: not found (never interpreted), or refused for control characters.
     add({ ...base(`F-${++n}`), photos: "'; DROP TABLE face_templates;--.png" }, { code: 'PHOTO_MISSING', field: /photo/ });
     add({ ...base(`F-${++n}`), photos: 'amy/amy1.png\u0000.txt' }, { code: 'INVALID_FIELD', field: /photos/ });
     add({ ...base(`F-${++n}`), photos: 'amy/amy1.png\n../x.png' }, { code: 'INVALID_FIELD', field: /photos/ });
     // One row with a hostile value in every field at once, still valid: all stored as given.
     add(
-      { employee_no: "'\";--", full_name: "=cmd|' /C calc'!A0 '); DROP TABLE employees;--", department: '@\\"\'', site: 'x-1', photos: '', pin: '1234' },
+      { employee_no: "'\";--", full_name: "=cmd|' /C calc'!A0 '); DROP TABLE employees;--", department: '@\\"\'', site: 'x-1', photos: '', pin: '123456' },
       'stored',
     );
 

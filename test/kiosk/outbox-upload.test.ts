@@ -121,9 +121,12 @@ describe.each(centralFactories())('punch outbox and uploader against $label', (f
     expect(await uploader.drain(() => connectAsKiosk(kiosk.settings))).toBe(5);
     const { rows } = await admin.query<{ id: string }>('SELECT id::text FROM punches WHERE id = ANY($1::uuid[])', [ids]);
     expect(rows.map((r) => r.id).sort()).toEqual(ids.filter((_, i) => i !== 2).sort());
-    const kept = db.prepare('SELECT punch_id, last_error FROM outbox').all() as Array<{ punch_id: string; last_error: string }>;
+    const kept = db.prepare('SELECT punch_id, last_error, refused_at FROM outbox').all() as Array<{ punch_id: string; last_error: string; refused_at: string | null }>;
     expect(kept.map((k) => k.punch_id)).toEqual([ids[2]]);
-    expect(kept[0]?.last_error).toMatch(/foreign key/);
+    // The embedded central (no logins) refuses by the foreign key; a server already by the kiosk's punch rule.
+    expect(kept[0]?.last_error).toMatch(factory.kind === 'server' ? /row-level security/ : /foreign key/);
+    expect(kept[0]?.refused_at).toBe(clock.toISOString());
+    expect(uploader.getStatus()).toMatchObject({ pending: 1, refused: 1 });
     await admin.end();
   });
 });

@@ -128,16 +128,22 @@ describe.each(centralFactories())('roster sync against $label', (factory) => {
       await check();
     });
 
-    it('erasure removes every vector of the person and the PIN hash; the employee row stays for payroll', async () => {
+    it('erasure removes the person from the kiosk, vectors, PIN hash and queued audit images; central keeps the row for payroll', async () => {
       await admin.query("UPDATE employees SET pin_hash = 'scrypt$h5' WHERE employee_no = $1", [no(5)]);
       await syncNow();
+      // A punch of theirs made here with an audit image still queued (the kiosk was offline when IT erased them).
+      const { id } = db.prepare('SELECT id FROM employees WHERE employee_no = ?').get(no(5)) as { id: number };
+      db.prepare("INSERT INTO punches (id, employee_id, direction, punched_at, method, match_distance) VALUES ('p-erased', ?, 'in', '2026-01-05T08:00:00.000Z', 'face', 0.3)").run(id);
+      db.prepare("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ('p-erased', x'ffd8ffe0ffd9')").run();
       const { eraseEmployee } = await import('../../electron/roster/employee-admin.js');
       await eraseEmployee(admin, no(5));
       const result = await syncNow();
-      expect(result.templatesRemoved).toBe(2);
+      expect(result).toMatchObject({ templatesRemoved: 2, employeesRemoved: 1 });
       await check();
-      const row = db.prepare("SELECT pin_hash, (SELECT count(*) FROM templates t WHERE t.employee_id = e.id) AS n FROM employees e WHERE employee_no = ?").get(no(5));
-      expect(row).toEqual({ pin_hash: null, n: 0 });
+      expect(db.prepare('SELECT 1 FROM employees WHERE employee_no = ?').get(no(5))).toBeUndefined();
+      // The image goes; the punch (a payroll record) stays.
+      expect(db.prepare("SELECT count(*) AS n FROM punch_snapshots WHERE punch_id = 'p-erased'").get()).toEqual({ n: 0 });
+      expect(db.prepare("SELECT count(*) AS n FROM punches WHERE id = 'p-erased'").get()).toEqual({ n: 1 });
     });
 
     it('a person moved to a site the kiosk does not serve is dropped; serving that site brings its people in', async () => {

@@ -86,13 +86,13 @@ const EMPTY: RosterState = makeState('empty', [], 0, new Map());
 /** What the kiosk must hold: active employees of the site it serves, and their templates of the kiosk's model. */
 async function centralState(client: pg.ClientBase, name: 'A' | 'B'): Promise<RosterState> {
   const employees = await client.query<{ id: number; employee_no: string; full_name: string; site: string; pin_hash: string | null }>(
-    'SELECT id::int AS id, employee_no, full_name, site, pin_hash FROM employees WHERE active AND site = $1',
+    'SELECT id::int AS id, employee_no, full_name, site, pin_hash FROM employees WHERE active AND erased_at IS NULL AND site = $1',
     [SITE],
   );
   const templates = await client.query<{ id: number; employee_id: number; embedding: Buffer }>(
     `SELECT t.id::int AS id, t.employee_id::int AS employee_id, vector_send(t.embedding) AS embedding
      FROM face_templates t JOIN employees e ON e.id = t.employee_id
-     WHERE e.active AND e.site = $1 AND t.model_id = $2`,
+     WHERE e.active AND e.erased_at IS NULL AND e.site = $1 AND t.model_id = $2`,
     [SITE, FACE_MODEL_ID],
   );
   const vectors = new Map<number, Buffer>();

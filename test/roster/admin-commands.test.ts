@@ -78,7 +78,7 @@ describe.each(centralFactories())('employee, enroll and kiosk commands on $label
        WHERE e.employee_no = 'A-1' AND k.name = 'k-erase'`,
       [punchId],
     );
-    await admin.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0')", [punchId]);
+    await admin.query("INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, '\\xffd8ffe0ffd9')", [punchId]);
     const feedBefore = await admin.query<{ n: string }>('SELECT coalesce(max(seq), 0)::text AS n FROM roster_changes');
 
     const result = await cli(['employee', 'erase', 'A-1']);
@@ -118,7 +118,7 @@ describe.each(centralFactories())('employee, enroll and kiosk commands on $label
     let offset: number;
     try {
       const sent = performance.now();
-      offset = await sendHeartbeat(asKiosk, kioskId, '9.9.9', () => new Date(Date.now() + skewMs));
+      offset = await sendHeartbeat(asKiosk, kioskId, { appVersion: '9.9.9', pending: 3, refused: 1 }, () => new Date(Date.now() + skewMs));
       const roundTripMs = performance.now() - sent;
       // Central reads this machine's clock, so the measured offset is the skew to within half the heartbeat's round
       // trip (it takes the midpoint) plus rounding: the bound comes from this run, not from a time limit.
@@ -130,8 +130,10 @@ describe.each(centralFactories())('employee, enroll and kiosk commands on $label
     expect(describeClockOffset(offset)).toMatch(/ ahead$/);
     expect((await cli(['kiosk', 'list'])).stdout).toMatch(/lobby-1\s+site hq\s+last seen \S+\s+v9\.9\.9\s+clock /);
     expect((await cli(['kiosk', 'list'])).stdout).toContain(`clock ${describeClockOffset(offset)}`);
-    const json = JSON.parse((await cli(['kiosk', 'list', '--json'])).stdout) as Array<{ name: string; clock_offset_ms: number | null }>;
-    expect(json.find((k) => k.name === 'lobby-1')?.clock_offset_ms).toBe(offset);
+    // What waits on the kiosk, as its heartbeat said: IT sees punches central refused without walking to it.
+    expect((await cli(['kiosk', 'list'])).stdout).toContain('3 punches waiting (1 refused by central)');
+    const json = JSON.parse((await cli(['kiosk', 'list', '--json'])).stdout) as Array<{ name: string; clockOffsetMs: number | null }>;
+    expect(json.find((k) => k.name === 'lobby-1')?.clockOffsetMs).toBe(offset);
     const duplicate = await cli(['kiosk', 'add', 'lobby-1', '--site', 'hq']);
     expect(duplicate.code).toBe(1);
     const noSite = await cli(['kiosk', 'add', 'lobby-2', '--site', 'mars']);

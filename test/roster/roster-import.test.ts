@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import type { ImportSummary } from '../../electron/roster/import-roster.js';
+import { hashPin } from '../../electron/security/pin-hash.js';
 import { bbtPhoto, GROUP_DIR, PEOPLE } from '../support/faces.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { runCli } from '../support/run-cli.js';
@@ -60,7 +61,7 @@ describe.each(centralFactories())('roster import on $label', (factory) => {
       // The eight people with their first four photos; the others without photos, some with a PIN.
       const withPhotos = i <= PEOPLE.length;
       const pictures = withPhotos ? [1, 2, 3, 4].map((n) => `${person}/${person}${n}.png`).join(';') : '';
-      const pin = i % 50 === 0 ? String(1000 + i) : '';
+      const pin = i % 50 === 0 ? String(100000 + i) : '';
       rows.push(`E${String(i).padStart(4, '0')},"Person ${i}, ${person}",Dept ${i % 7},site-${i % 3},${pictures},${pin}`);
     }
     const csv = `${rows.join('\r\n')}\r\n`;
@@ -82,7 +83,7 @@ describe.each(centralFactories())('roster import on $label', (factory) => {
     expect(stored.rows[0]).toEqual({ n: 1000, pins: 20 });
     const pinRow = await admin.query<{ pin_hash: string }>("SELECT pin_hash FROM employees WHERE employee_no = 'E0050'");
     expect(pinRow.rows[0]?.pin_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
-    expect(pinRow.rows[0]?.pin_hash).not.toContain('1050');
+    expect(pinRow.rows[0]?.pin_hash).not.toContain('100050');
   });
 
   it('reports every kind of bad row with its line and reason, and imports the valid rows', async () => {
@@ -103,7 +104,7 @@ describe.each(centralFactories())('roster import on $label', (factory) => {
       'B-011,Dark Photo,Ops,hq,bad/dark.png,', // 14 poor quality
       'B-012,Corrupt Photo,Ops,hq,bad/corrupt.jpg,', // 15 unreadable
       'B-013,Absolute Path,Ops,hq,/etc/passwd,', // 16 outside (absolute)
-      'B-014,"Quoted, Name ""Valid""",R&D,hq,raj/raj1.png;raj/raj2.png,4321', // 17 valid, with photos and PIN
+      'B-014,"Quoted, Name ""Valid""",R&D,hq,raj/raj1.png;raj/raj2.png,432109', // 17 valid, with photos and PIN
     ];
     // raj is enrolled by the test above: this file is about row errors (the guard has its own test file).
     const { result, summary } = await importFile('bad.csv', `\uFEFF${lines.join('\n')}\n`, ['--allow-duplicate-face']);
@@ -174,5 +175,20 @@ describe.each(centralFactories())('roster import on $label', (factory) => {
     expect(stored.rowCount).toBe(0);
     expect((await admin.query("SELECT 1 FROM sites WHERE code = 'dry-site'")).rowCount).toBe(0);
     expect((await admin.query('SELECT count(*)::int AS n FROM roster_changes')).rows[0]).toEqual(before.rows[0]);
+  });
+
+  it('a short PIN set before the 6-digit rule is kept while it stays the same; a new short PIN is refused', async () => {
+    await admin.query("INSERT INTO sites (code, name) VALUES ('pin-site', 'Pin site') ON CONFLICT DO NOTHING");
+    const oldHash = await hashPin('4321');
+    await admin.query("INSERT INTO employees (employee_no, full_name, site, pin_hash) VALUES ('PIN-OLD', 'Old Pin', 'pin-site', $1)", [oldHash]);
+    const same = await importFile('pin-same.csv', `${HEADER}\nPIN-OLD,Old Pin,,pin-site,,4321\n`);
+    expect(same.summary).toMatchObject({ failed: 0, unchanged: 1 });
+    const changed = await importFile('pin-changed.csv', `${HEADER}\nPIN-OLD,Old Pin,,pin-site,,1111\nPIN-NEW,New Pin,,pin-site,,2222\n`);
+    expect(changed.summary.errors.map((e) => [e.employeeNo, e.code, e.reason])).toEqual([
+      ['PIN-OLD', 'INVALID_PIN', expect.stringMatching(/6 to 8 digits/)],
+      ['PIN-NEW', 'INVALID_PIN', expect.stringMatching(/6 to 8 digits/)],
+    ]);
+    const { rows } = await admin.query<{ pin_hash: string }>("SELECT pin_hash FROM employees WHERE employee_no = 'PIN-OLD'");
+    expect(rows[0]?.pin_hash).toBe(oldHash);
   });
 });

@@ -56,18 +56,22 @@ function serverFactory(baseUrl: string): CentralFactory {
         url: dbUrl,
         connect: () => connectCentral({ url: dbUrl, embeddedDefault: false }),
         async close() {
-          // Kiosk roles are cluster-wide: drop the ones this database made, then the database.
+          // Roles are cluster-wide: collect the ones this database made (its kiosks' logins, then its own groups),
+          // drop the database (which takes every object and grant in it along), then the roles.
           const c = new pg.Client({ connectionString: dbUrl });
           await c.connect();
-          const hasKiosks = await c.query("SELECT to_regclass('public.kiosks') IS NOT NULL AS x");
-          const roles = hasKiosks.rows[0]?.x
-            ? (
-                await c.query<{ role_name: string }>(
-                  'SELECT role_name FROM kiosks k JOIN pg_roles r ON r.rolname = k.role_name',
-                )
-              ).rows.map((r) => r.role_name)
-            : [];
-          for (const role of roles) await c.query(`DROP OWNED BY ${c.escapeIdentifier(role)}`);
+          const roles: string[] = [];
+          const has = await c.query<{ kiosks: boolean; groups: boolean }>(
+            "SELECT to_regclass('public.kiosks') IS NOT NULL AS kiosks, to_regclass('public.clockface_roles') IS NOT NULL AS groups",
+          );
+          if (has.rows[0]?.kiosks) {
+            const { rows } = await c.query<{ role_name: string }>('SELECT k.role_name FROM kiosks k JOIN pg_roles r ON r.rolname = k.role_name');
+            roles.push(...rows.map((r) => r.role_name));
+          }
+          if (has.rows[0]?.groups) {
+            const { rows } = await c.query<{ role_name: string }>("SELECT role_name FROM clockface_roles ORDER BY kind = 'registrar' DESC");
+            roles.push(...rows.map((r) => r.role_name));
+          }
           await c.end();
           const root = new pg.Client({ connectionString: baseUrl });
           await root.connect();

@@ -17,13 +17,13 @@ export interface Expected {
 export async function expectedFor(admin: pg.ClientBase, kioskId: number): Promise<Expected> {
   const sites = `SELECT site FROM kiosks WHERE id = $1 UNION SELECT site FROM kiosk_sites WHERE kiosk_id = $1`;
   const e = await admin.query<{ id: number; employee_no: string; full_name: string; pin_hash: string | null }>(
-    `SELECT id::int AS id, employee_no, full_name, pin_hash FROM employees WHERE active AND site IN (${sites})`,
+    `SELECT id::int AS id, employee_no, full_name, pin_hash FROM employees WHERE active AND erased_at IS NULL AND site IN (${sites})`,
     [kioskId],
   );
   const t = await admin.query<{ id: number; employee_id: number; embedding: string }>(
     `SELECT t.id::int AS id, t.employee_id::int AS employee_id, t.embedding::text AS embedding
      FROM face_templates t JOIN employees e ON e.id = t.employee_id
-     WHERE e.active AND e.site IN (${sites}) AND t.model_id = $2`,
+     WHERE e.active AND e.erased_at IS NULL AND e.site IN (${sites}) AND t.model_id = $2`,
     [kioskId, FACE_MODEL_ID],
   );
   return {

@@ -1,11 +1,38 @@
 import { Command } from 'commander';
-import { registerKiosk, revokeKiosk } from '../../central/kiosk-registry.js';
+import { dropKiosk, registerKiosk, rekeyKiosk, revokeKiosk, type RegisteredKiosk } from '../../central/kiosk-registry.js';
+import { listKiosks, type KioskListing } from '../../central/kiosk-fleet.js';
 import { describeClockOffset } from '../../../shared/kiosk/clock-offset.js';
 import { addKioskDeviceCommands } from './kiosk-device.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+import { isoTime, printJson, printLine } from '../output.js';
+
+function printSettings({ id, settings }: RegisteredKiosk, json: boolean | undefined, what: string): void {
+  if (json) {
+    printJson({ ...settings, kioskId: id });
+    return;
+  }
+  printLine(`kiosk ${settings.kioskName} ${what} at site ${settings.site}, database role ${settings.roleName}`);
+  printLine(`connection URL (shown once; central keeps only a verifier): ${settings.url}`);
+}
+
+/** One line per kiosk: state, version, clock, outbox, enrolments, and a login that disagrees with the row. */
+function describeKiosk(k: KioskListing): string {
+  const seen = k.lastSeenAt ? `last seen ${isoTime(k.lastSeenAt)}` : 'never seen';
+  const state = k.droppedAt ? `DROPPED ${isoTime(k.droppedAt)}` : k.revokedAt ? `REVOKED ${isoTime(k.revokedAt)}` : seen;
+  const parts = [k.name, `site ${k.site}`, state];
+  if (k.appVersion) parts.push(`v${k.appVersion}`);
+  // As measured at the last heartbeat: a kiosk clock that is off shows here before anyone reads a report.
+  if (k.clockOffsetMs !== null) parts.push(`clock ${describeClockOffset(k.clockOffsetMs)}`);
+  if (k.pendingPunches) {
+    parts.push(`${k.pendingPunches} punch${k.pendingPunches === 1 ? '' : 'es'} waiting${k.refusedPunches ? ` (${k.refusedPunches} refused by central)` : ''}`);
+  }
+  if (k.facesEnrolled24h > 0) parts.push(`enrolled ${k.facesEnrolled24h} face(s), ${k.peopleEnrolled24h} new employee(s) in 24 h`);
+  if (k.loginProblem) parts.push(`ATTENTION: ${k.loginProblem}`);
+  return parts.join('  ');
+}
 
 export function kioskCommand(): Command {
-  const kiosk = new Command('kiosk').description('kiosks: register, list, revoke');
+  const kiosk = new Command('kiosk').description('kiosks: register, list, revoke, re-key, drop');
 
   withCentralOption(
     kiosk
@@ -16,54 +43,54 @@ export function kioskCommand(): Command {
       .option('--json', 'print the settings as JSON (for `clockface kiosk init`)'),
   ).action(async (name: string, options: CentralOptions & { site: string; json?: boolean }) => {
     await withCentral(options, async (client, target) => {
-      const { id, settings } = await registerKiosk(client, target.url, { name, site: options.site });
-      if (options.json) {
-        console.log(JSON.stringify({ ...settings, kioskId: id }, null, 2));
-      } else {
-        console.log(`kiosk ${settings.kioskName} registered at site ${settings.site}, database role ${settings.roleName}`);
-        console.log(`connection URL (shown once; central keeps only a verifier): ${settings.url}`);
-      }
+      printSettings(await registerKiosk(client, target.url, { name, site: options.site }), options.json, 'registered');
     });
   });
 
-  withCentralOption(kiosk.command('list').description('list kiosks').option('--json', 'print JSON')).action(
+  withCentralOption(kiosk.command('list').description('list kiosks and what needs attention').option('--json', 'print JSON')).action(
     async (options: CentralOptions & { json?: boolean }) => {
       await withCentral(options, async (client) => {
-        const { rows } = await client.query<{
-          name: string;
-          site: string;
-          role_name: string;
-          created_at: Date;
-          last_seen_at: Date | null;
-          app_version: string | null;
-          clock_offset_ms: number | null;
-          revoked_at: Date | null;
-        }>(
-          `SELECT name, site, role_name, created_at, last_seen_at, app_version, clock_offset_ms::float8 AS clock_offset_ms, revoked_at
-           FROM kiosks ORDER BY name`,
-        );
+        const kiosks = await listKiosks(client);
         if (options.json) {
-          console.log(JSON.stringify(rows, null, 2));
+          printJson(kiosks);
           return;
         }
-        if (rows.length === 0) console.log('no kiosks registered');
-        for (const k of rows) {
-          const seen = k.last_seen_at ? `last seen ${k.last_seen_at.toISOString()}` : 'never seen';
-          const state = k.revoked_at ? `REVOKED ${k.revoked_at.toISOString()}` : seen;
-          // As measured at the last heartbeat: a kiosk clock that is off shows here before anyone reads a report.
-          const clock = k.clock_offset_ms === null ? '' : `  clock ${describeClockOffset(k.clock_offset_ms)}`;
-          console.log(`${k.name}  site ${k.site}  ${state}${k.app_version ? `  v${k.app_version}` : ''}${clock}`);
-        }
+        if (kiosks.length === 0) printLine('no kiosks registered');
+        for (const k of kiosks) printLine(describeKiosk(k));
       });
     },
   );
 
   withCentralOption(
-    kiosk.command('revoke').description('stop a kiosk from logging in; its punches stay').argument('<name>', 'kiosk name'),
+    kiosk.command('revoke').description('stop a kiosk from logging in and end its sessions; its punches stay').argument('<name>', 'kiosk name'),
   ).action(async (name: string, options: CentralOptions) => {
     await withCentral(options, async (client) => {
-      await revokeKiosk(client, name);
-      console.log(`kiosk ${name} revoked: its login is disabled and its open sessions ended`);
+      const revoked = await revokeKiosk(client, name);
+      printLine(`kiosk ${name} revoked: its login is disabled and ${revoked.sessionsEnded} open session(s) ended`);
+    });
+  });
+
+  withCentralOption(
+    kiosk
+      .command('rekey')
+      .description("give a kiosk a new password (it leaked, or someone changed it); ends the old password's sessions")
+      .argument('<name>', 'kiosk name')
+      .option('--json', 'print the new settings as JSON (for `clockface kiosk init`)'),
+  ).action(async (name: string, options: CentralOptions & { json?: boolean }) => {
+    await withCentral(options, async (client, target) => {
+      printSettings(await rekeyKiosk(client, target.url, name), options.json, 're-keyed');
+    });
+  });
+
+  withCentralOption(
+    kiosk
+      .command('drop')
+      .description("revoke a kiosk and delete its database login and all it owns; its row and punches stay")
+      .argument('<name>', 'kiosk name'),
+  ).action(async (name: string, options: CentralOptions) => {
+    await withCentral(options, async (client) => {
+      const role = await dropKiosk(client, name);
+      printLine(`kiosk ${name} dropped: database role ${role} deleted; its punches stay`);
     });
   });
   addKioskDeviceCommands(kiosk);
