@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { CENTRAL_MIGRATIONS_DIR } from '../config/paths.js';
 import { loadMigrationFiles, type MigrationFile } from '../sql/migration-files.js';
 import { appliedMigrations } from './migrate.js';
+import { databaseRoles, type DatabaseRoles } from './database-roles.js';
 
 export interface CentralStatus {
   server: string;
@@ -9,6 +10,12 @@ export interface CentralStatus {
   schemaVersion: number;
   latestKnownVersion: number;
   pendingMigrations: number;
+  /**
+   * This database's own group roles (migration 0070): grant `admin` to IT logins. Null before 0070. With them, the
+   * logins of this database that are members of the admin group and hold CREATEROLE, which on PostgreSQL 15 reaches
+   * superuser (docs/security.md): they should not.
+   */
+  roles: (DatabaseRoles & { adminsWithCreaterole: string[] }) | null;
   /** Null until the schema exists. */
   counts: {
     sites: number;
@@ -54,8 +61,19 @@ export async function centralStatus(
       rosterChanges: n('roster_changes'),
     };
   }
+  let roles: CentralStatus['roles'] = null;
+  if (applied.some((a) => a.version >= 70)) {
+    const names = await databaseRoles(client);
+    const { rows } = await client.query<{ rolname: string }>(
+      `SELECT r.rolname FROM pg_roles r WHERE r.rolcreaterole AND NOT r.rolsuper AND pg_has_role(r.oid, $1, 'MEMBER')
+       ORDER BY 1`,
+      [names.admin],
+    );
+    roles = { ...names, adminsWithCreaterole: rows.map((r) => r.rolname) };
+  }
   return {
     server: server.rows[0]?.v.split(' on ')[0] ?? 'unknown',
+    roles,
     pgvector: vector.rows[0]?.v ?? null,
     schemaVersion,
     latestKnownVersion,

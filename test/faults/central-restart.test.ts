@@ -16,7 +16,7 @@ import { recordTally } from '../support/fault-tally.js';
 import { expectCacheEquals, expectedFor, type Expected } from '../support/kiosk-cache.js';
 import { clusterSuites, createCentralDatabase, startCluster, type PgCluster, type StopMode } from '../support/pg-cluster.js';
 import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock, mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
  * Central (a private PostgreSQL 15 cluster) restarted under a working kiosk, fast (sessions terminated, open
@@ -46,7 +46,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
   let employeeIds: number[] = [];
   const root = mkdtempSync(join(tmpdir(), 'clockface-restart-'));
   const kioskDir = join(root, 'kiosk');
-  const clock = new TestClock('2025-09-01T05:00:00.000Z');
+  const clock = new TestClock(mondayWeeksAgo(12, '05:00'));
 
   /** A superuser client that outlives restarts: reconnects when the server dropped it. */
   let watcher: pg.Client | null = null;

@@ -12,7 +12,7 @@ import { recordTally } from '../support/fault-tally.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { openKioskBehindProxy } from '../support/fault-kiosk.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
-import { TestClock, offsetClock } from '../support/test-clock.js';
+import { TestClock, offsetClock, mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
  * The kiosk's wall clock jumps (NTP correcting a drifted clock, a flat RTC battery after a power cut, someone
@@ -45,7 +45,7 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
   const faces = new Map<number, number[]>();
   const people: number[] = [];
   /** `clock.elapse(ms)`: real time passing (wall and monotonic clock move); `clock.jump(ms)`: the wall clock is set. */
-  const clock = new TestClock('2025-11-03T07:00:00.000Z');
+  const clock = new TestClock(mondayWeeksAgo(4, '07:00'));
   const options = {
     clock,
     engine: 'sqlite-vec' as const,

@@ -22,6 +22,7 @@ import { recordTally } from '../support/fault-tally.js';
 import { expectCacheEquals, expectedFor } from '../support/kiosk-cache.js';
 import { addSite, seededRandom } from '../support/roster-fixtures.js';
 import { sqliteEngines } from '../support/vector-engines.js';
+import { mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
  * Issue 8, kiosk database corruption, end to end. test/kiosk/kiosk-db-recovery.test.ts proves openKioskDbRecovering on
@@ -102,7 +103,7 @@ describe(`kiosk database corrupted, recovered on its own, against ${FACTORY.labe
   let faces: Map<number, number[]>;
   /** Per engine: a synced kiosk folder with 200 punches (120 uploaded, 80 waiting), closed cleanly. */
   const templates = new Map<VectorEngineName, { dir: string; kiosk: RegisteredKiosk; punches: Map<string, PunchLine> }>();
-  let clock = Date.parse('2025-01-06T06:00:00.000Z');
+  let clock = Date.parse(mondayWeeksAgo(40, '06:00'));
 
   function makePunches(core: KioskCore, count: number, into: Map<string, PunchLine>): void {
     const ids = [...faces.keys()];

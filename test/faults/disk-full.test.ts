@@ -16,7 +16,7 @@ import { expectCacheEquals, expectedFor } from '../support/kiosk-cache.js';
 import { addSite, seededRandom } from '../support/roster-fixtures.js';
 import { requireSystemParts } from '../support/system-parts.js';
 import { mountTmpfs, tmpfsPart, unmountTmpfs } from '../support/tmpfs.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock, mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
  * Issue 8, kiosk disk full: the kiosk folder on a small tmpfs, filled by a filler file until the file system refuses
@@ -83,7 +83,7 @@ if (TMPFS.present) {
     let faces: Map<number, number[]>;
     let core: KioskCore;
     let service: KioskService;
-    const clock = new TestClock('2025-03-03T06:00:00.000Z');
+    const clock = new TestClock(mondayWeeksAgo(30, '06:00'));
     let fullPunchAttempts = 0;
     let punchesMade = 0;
 

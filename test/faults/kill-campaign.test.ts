@@ -33,6 +33,7 @@ import { syncKilledAfterContact, watchConnections, type ConnectionWatch, type Ki
 import { addSite, seededRandom } from '../support/roster-fixtures.js';
 import { runCli } from '../support/run-cli.js';
 import { sqliteEngines } from '../support/vector-engines.js';
+import { mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
  * Issue 8, SIGKILL campaign: a kiosk process killed (SIGKILL: a crash or a power cut as far as the process can
@@ -127,7 +128,7 @@ describe(`SIGKILL campaign against ${FACTORY.label} (seed ${SEED})`, () => {
   }
 
   it(`(a) ${PUNCH_KILLS} SIGKILLs while a kiosk writes punches as fast as it can: every confirmed punch kept, in the journal, none twice`, async () => {
-    let clock = Date.parse('2024-01-08T06:00:00.000Z');
+    let clock = Date.parse(mondayWeeksAgo(50, '06:00'));
     let kills = 0;
     let unconfirmedStored = 0;
     const perRun: number[] = [];
@@ -190,7 +191,7 @@ describe(`SIGKILL campaign against ${FACTORY.label} (seed ${SEED})`, () => {
   it(`(b) ${UPLOAD_KILLS} SIGKILLs while the uploader sends batches of ${UPLOAD_BATCH} and central holds part of them: none lost, none twice`, async () => {
     writeKioskSettings(punchDir, { ...readKioskSettings(punchDir), uploadBatchSize: UPLOAD_BATCH });
     const madeHere = new Map<string, PunchLine>();
-    let clock = Date.parse('2024-06-03T06:00:00.000Z');
+    let clock = Date.parse(mondayWeeksAgo(30, '06:00'));
     let kills = 0;
     let finishedFirst = 0;
     let resentTotal = 0;
@@ -287,7 +288,7 @@ describe(`SIGKILL campaign against ${FACTORY.label} (seed ${SEED})`, () => {
 
     beforeAll(async () => {
       relay = await watchConnections(central.url);
-      let clock = Date.parse('2024-09-02T06:00:00.000Z');
+      let clock = Date.parse(mondayWeeksAgo(20, '06:00'));
       for (const engine of ENGINES) {
         const dir = join(root, `door-sync-${engine}`);
         const kiosk = await registerKioskDir(admin, central.url, dir, { name: `door-sync-${engine}`, site: SITE, engine });

@@ -13,7 +13,7 @@ import { expectCacheEquals, expectedFor, type Expected } from '../support/kiosk-
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { openKioskBehindProxy } from '../support/fault-kiosk.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock, mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
  * Network faults between a kiosk and central (issue 8): the kiosk's URL points at a TCP proxy that cuts, stalls
@@ -58,7 +58,7 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
   let proxy: TcpProxy;
   const faces = new Map<number, number[]>();
   /** Wall and monotonic clock move together here (no clock jumps in this file). */
-  const clock = new TestClock('2025-09-01T06:00:00.000Z');
+  const clock = new TestClock(mondayWeeksAgo(12, '06:00'));
   const options = { clock, centralTimeouts: LIMITS, engine: 'sqlite-vec' as const };
   /** Every punch the kiosk confirmed, by id. */
   const confirmed = new Set<string>();

@@ -15,7 +15,7 @@ import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { spawnCli } from '../support/kill-points.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { runCli } from '../support/run-cli.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock, mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
  * Punches made while central is down are kept, and once central is back they arrive exactly once: 500 punches
@@ -47,7 +47,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
   /** employee id → template vector */
   const faces = new Map<number, number[]>();
   // Moved by the test: wall and monotonic clock together (the debounce runs on the latter).
-  const clock = new TestClock('2025-06-02T06:00:00.000Z');
+  const clock = new TestClock(mondayWeeksAgo(26, '06:00'));
 
   const admin = (): Promise<pg.Client> => connectCentral({ url: central!.url, embeddedDefault: false });
 

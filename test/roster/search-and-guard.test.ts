@@ -8,6 +8,9 @@ import type { SearchDecision } from '../../electron/cli/commands/search.js';
 import { BBT_DIR, bbtPhoto, PEOPLE } from '../support/faces.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { runCli } from '../support/run-cli.js';
+import { registerKiosk } from '../../electron/central/kiosk-registry.js';
+import type { DuplicateFaceReport } from '../../electron/roster/duplicate-faces.js';
+import { FACE_MODEL_ID } from '../../shared/face-model.js';
 
 const HEADER = 'employee_no,full_name,department,site,photos,pin';
 const employeeNo = (person: string) => `BBT-${person.toUpperCase()}`;
@@ -72,5 +75,36 @@ describe.each(centralFactories())('central 1:N search and the duplicate-face gua
     expect(result.summary.errors).toEqual([
       expect.objectContaining({ line: 3, code: 'DUPLICATE_FACE', reason: expect.stringContaining('TWIN-1') }),
     ]);
+  });
+
+  it("a face a kiosk enrolled that belongs to someone at another site: the kiosk's guard cannot see it, `roster duplicates` does", async () => {
+    const admin = await central.connect();
+    try {
+      await admin.query("INSERT INTO sites (code, name) VALUES ('austin', 'Austin')");
+      const kiosk = await registerKiosk(admin, central.url, { name: 'austin-door', site: 'austin' });
+      // Leonard's own face, enrolled at a kiosk in austin as someone new (the kiosk compares with austin only).
+      const { rows: face } = await admin.query<{ e: string }>(
+        "SELECT t.embedding::text AS e FROM face_templates t JOIN employees e ON e.id = t.employee_id WHERE e.employee_no = 'BBT-LEONARD' LIMIT 1",
+      );
+      const enrolled = await admin.query<{ templates_added: number; duplicate_employee_no: string | null }>(
+        'SELECT templates_added, duplicate_employee_no FROM kiosk_enrol($1, $2, $3, $4, $5::vector[])',
+        [kiosk.id, 'AUS-1', 'Leo Nard', FACE_MODEL_ID, `{"${face[0]?.e}"}`],
+      );
+      expect(enrolled.rows[0]).toEqual({ templates_added: 1, duplicate_employee_no: null });
+    } finally {
+      await admin.end();
+    }
+    const found = await cli(['roster', 'duplicates', '--json']);
+    expect(found.code, found.stderr).toBe(0);
+    const report = JSON.parse(found.stdout) as DuplicateFaceReport;
+    expect(report.templatesChecked).toBe(1); // only what kiosks added, by default
+    expect(report.pairs).toEqual([
+      expect.objectContaining({ employeeNo: 'AUS-1', site: 'austin', enrolledAtKiosk: 'austin-door', otherEmployeeNo: 'BBT-LEONARD', otherSite: 'pasadena', distance: 0 }),
+    ]);
+    const text = await cli(['roster', 'duplicates', '--all']);
+    expect(text.stdout).toMatch(/AUS-1 \(Leo Nard, site austin, enrolled at kiosk austin-door\) looks like BBT-LEONARD \(leonard, site pasadena\): distance 0\.000/);
+    // Penny's photo was allowed under NEW-1 earlier in this file (--allow-duplicate-face): --all finds that pair too.
+    expect(text.stdout).toMatch(/NEW-1 .* looks like BBT-PENNY|BBT-PENNY .* looks like NEW-1/);
+    expect((await cli(['roster', 'duplicates', '--threshold', 'lots'])).code).toBe(2);
   });
 });

@@ -31,3 +31,14 @@ export class TestClock implements KioskClock {
 export function offsetClock(offsetMs: number): KioskClock {
   return { now: () => new Date(Date.now() + offsetMs), monotonicNow: () => performance.now() };
 }
+
+/**
+ * The Monday `weeksAgo` weeks before this week's, at `time` (UTC, "HH:MM"), as ISO 8601: a start for a test's kiosk clock.
+ * Relative to today on purpose: central refuses punches timed more than 3 years before it receives them (migration
+ * 0080), so a fixed date in a test would start failing as the calendar moves on.
+ */
+export function mondayWeeksAgo(weeksAgo: number, time: string): string {
+  const now = new Date();
+  const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((now.getUTCDay() + 6) % 7) - 7 * weeksAgo));
+  return `${monday.toISOString().slice(0, 10)}T${time}:00.000Z`;
+}

@@ -3,6 +3,7 @@ import { DEFAULT_EMBEDDED_HOST, embeddedPort } from '../../config/central-url.js
 import { defaultEmbeddedCentralDir } from '../../config/paths.js';
 import { startMigratedEmbeddedCentral, stopOnSignal } from '../../central/serve-embedded.js';
 import { parsePort } from '../parse.js';
+import { printLine } from '../output.js';
 
 interface StartOptions {
   port: number;
@@ -31,15 +32,15 @@ export function centralCommand(): Command {
         host: options.host,
         migrate: options.migrate,
       });
-      console.log(`embedded central listening on ${running.host}:${running.port}`);
-      console.log(`  data:   ${dataDir ?? 'in memory (lost on exit)'}`);
-      console.log(`  schema: ${schemaVersion === null ? 'not migrated (--no-migrate)' : `version ${schemaVersion}`}`);
-      console.log(`  url:    ${running.url}`);
+      printLine(`embedded central listening on ${running.host}:${running.port}`);
+      printLine(`  data:   ${dataDir ?? 'in memory (lost on exit)'}`);
+      printLine(`  schema: ${schemaVersion === null ? 'not migrated (--no-migrate)' : `version ${schemaVersion}`}`);
+      printLine(`  url:    ${running.url}`);
       if (running.port !== embeddedPort() || running.host !== DEFAULT_EMBEDDED_HOST) {
-        console.log(`  other shells: export CLOCKFACE_DATABASE_URL=${running.url}`);
+        printLine(`  other shells: export CLOCKFACE_DATABASE_URL=${running.url}`);
       }
-      console.log('Press Ctrl-C to stop.');
-      stopOnSignal(running, () => console.log('embedded central stopped'));
+      printLine('Press Ctrl-C to stop.');
+      stopOnSignal(running, () => printLine('embedded central stopped'));
     });
 
   return central;

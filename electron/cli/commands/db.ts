@@ -3,6 +3,7 @@ import { migrateCentral } from '../../central/migrate.js';
 import { centralStatus, type CentralStatus } from '../../central/status.js';
 import { redactUrl } from '../../config/central-url.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+import { printJson, printLine } from '../output.js';
 
 function printStatus(url: string, s: CentralStatus): void {
   const lines = [
@@ -11,6 +12,18 @@ function printStatus(url: string, s: CentralStatus): void {
     `pgvector:         ${s.pgvector ?? 'not installed in this database'}`,
     `schema version:   ${s.schemaVersion} (this build: ${s.latestKnownVersion}, pending: ${s.pendingMigrations})`,
   ];
+  if (s.roles) {
+    lines.push(
+      `IT group:         ${s.roles.admin} (grant it to IT logins; they need no CREATEROLE)`,
+      `kiosk group:      ${s.roles.kiosk}`,
+    );
+    if (s.roles.adminsWithCreaterole.length > 0) {
+      lines.push(
+        `WARNING:          ${s.roles.adminsWithCreaterole.join(', ')} can create roles, which on PostgreSQL 15 reaches superuser; ` +
+          'ALTER ROLE … NOCREATEROLE (docs/security.md)',
+      );
+    }
+  }
   if (s.counts) {
     lines.push(
       `sites:            ${s.counts.sites}`,
@@ -23,7 +36,7 @@ function printStatus(url: string, s: CentralStatus): void {
   } else {
     lines.push('schema:           not created yet: run `npx clockface db migrate`');
   }
-  console.log(lines.join('\n'));
+  printLine(lines.join('\n'));
 }
 
 export function dbCommand(): Command {
@@ -38,10 +51,10 @@ export function dbCommand(): Command {
       const result = await migrateCentral(client);
       const where = redactUrl(target.url);
       if (result.applied.length === 0) {
-        console.log(`central ${where} is up to date at schema version ${result.version}; nothing applied`);
+        printLine(`central ${where} is up to date at schema version ${result.version}; nothing applied`);
       } else {
-        for (const m of result.applied) console.log(`applied ${String(m.version).padStart(4, '0')}_${m.name}`);
-        console.log(`central ${where} is now at schema version ${result.version}`);
+        for (const m of result.applied) printLine(`applied ${String(m.version).padStart(4, '0')}_${m.name}`);
+        printLine(`central ${where} is now at schema version ${result.version}`);
       }
     }, { schema: 'any' });
   });
@@ -54,7 +67,7 @@ export function dbCommand(): Command {
   ).action(async (options: CentralOptions & { json?: boolean }) => {
     await withCentral(options, async (client, target) => {
       const status = await centralStatus(client);
-      if (options.json) console.log(JSON.stringify({ url: redactUrl(target.url), ...status }, null, 2));
+      if (options.json) printJson({ url: redactUrl(target.url), ...status });
       else printStatus(redactUrl(target.url), status);
     }, { schema: 'any' });
   });

@@ -7,6 +7,7 @@ import {
   type EmployeeDetails,
 } from '../../roster/employee-admin.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+import { isoTime, printJson, printLine } from '../output.js';
 
 function line(e: EmployeeDetails): string {
   const state = e.erasedAt ? 'erased' : e.active ? 'active' : 'inactive';
@@ -29,8 +30,8 @@ export function employeeCommand(): Command {
         includeInactive: options.all ?? false,
         ...(options.site !== undefined ? { site: options.site } : {}),
       });
-      if (options.json) console.log(JSON.stringify(list, null, 2));
-      else console.log(list.length === 0 ? 'no employees' : list.map(line).join('\n'));
+      if (options.json) printJson(list);
+      else printLine(list.length === 0 ? 'no employees' : list.map(line).join('\n'));
     });
   });
 
@@ -40,14 +41,14 @@ export function employeeCommand(): Command {
     await withCentral(options, async (client) => {
       const e = await showEmployee(client, no);
       if (options.json) {
-        console.log(JSON.stringify(e, null, 2));
+        printJson(e);
         return;
       }
-      console.log(
+      printLine(
         [
           line(e),
-          `PIN: ${e.pinSet ? 'set' : 'none'}; punches: ${e.punches}${e.lastPunchAt ? `, last ${e.lastPunchAt.toISOString()}` : ''}`,
-          e.erasedAt ? `biometric data erased ${e.erasedAt.toISOString()}` : '',
+          `PIN: ${e.pinSet ? 'set' : 'none'}; punches: ${e.punches}${e.lastPunchAt ? `, last ${isoTime(e.lastPunchAt)}` : ''}`,
+          e.erasedAt ? `biometric data erased ${isoTime(e.erasedAt)}` : '',
         ]
           .filter(Boolean)
           .join('\n'),
@@ -63,7 +64,7 @@ export function employeeCommand(): Command {
       async (no: string, options: CentralOptions) => {
         await withCentral(options, async (client) => {
           await setActive(client, no, active);
-          console.log(`${no} ${active ? 'activated' : 'deactivated'}`);
+          printLine(`${no} ${active ? 'activated' : 'deactivated'}`);
         });
       },
     );
@@ -77,7 +78,7 @@ export function employeeCommand(): Command {
   ).action(async (no: string, options: CentralOptions) => {
     await withCentral(options, async (client) => {
       const r = await eraseEmployee(client, no);
-      console.log(
+      printLine(
         `${no}: ${r.templatesDeleted} face templates, ${r.snapshotsDeleted} snapshots deleted` +
           `${r.pinCleared ? ', PIN cleared' : ''}; kiosk caches drop them at their next sync`,
       );

@@ -5,6 +5,7 @@ import { analyzePhoto, EnrolmentRefused, sha256, storeTemplateGuarded } from '..
 import { findEmployees } from '../../roster/roster-store.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 import { readImageFile } from '../../face/decode-image.js';
+import { printJson, printLine } from '../output.js';
 
 interface PhotoOutcome {
   photo: string;
@@ -57,8 +58,8 @@ export function enrollCommand(): Command {
           outcomes.push({ photo, status: 'refused', code: e.code, reason: e.message });
         }
       }
-      if (options.json) console.log(JSON.stringify({ employeeNo, outcomes }, null, 2));
-      else for (const o of outcomes) console.log(`${o.photo}: ${o.status}${o.code ? ` (${o.code}: ${o.reason})` : ''}`);
+      if (options.json) printJson({ employeeNo, outcomes });
+      else for (const o of outcomes) printLine(`${o.photo}: ${o.status}${o.code ? ` (${o.code}: ${o.reason})` : ''}`);
       if (outcomes.some((o) => o.status === 'refused')) process.exitCode = 1;
     });
   });

@@ -3,6 +3,7 @@ import { FACE_DETECTORS, type FaceDetector } from '../../../shared/face/types.js
 import { DEFAULT_MATCH_THRESHOLD } from '../../../shared/face/match-defaults.js';
 import type { Distribution } from '../../../shared/stats/distribution.js';
 import { evaluateFolders, evaluatePairs, type FaceEvaluation } from '../../face/eval-faces.js';
+import { printJson, printLine } from '../output.js';
 
 interface EvalCliOptions {
   pairs?: string;
@@ -56,7 +57,7 @@ function printReport(r: FaceEvaluation): void {
     `latency per image:      median ${r.latencyMs.median.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms`,
   );
   if (r.pairsSkipped > 0) lines.push(`pairs skipped (a face not found): ${r.pairsSkipped}`);
-  console.log(lines.join('\n'));
+  printLine(lines.join('\n'));
 }
 
 export function evalFacesCommand(): Command {
@@ -86,7 +87,7 @@ export function evalFacesCommand(): Command {
           ? await evaluatePairs(options.pairs, evalOptions)
           : await evaluateFolders(dir ?? '.', evalOptions);
       if (onProgress) process.stderr.write('\n');
-      if (options.json) console.log(JSON.stringify(report, null, 2));
+      if (options.json) printJson(report);
       else printReport(report);
     });
 }

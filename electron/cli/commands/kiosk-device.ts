@@ -11,6 +11,7 @@ import { RosterFollower } from '../../kiosk/roster-follower.js';
 import { KioskService } from '../../kiosk/kiosk-service.js';
 import { startBrowserHost } from '../../kiosk/serve/browser-host.js';
 import { parsePort } from '../parse.js';
+import { printError, printJson, printLine } from '../output.js';
 
 interface DirOptions {
   kioskDir: string;
@@ -39,7 +40,7 @@ async function withKiosk<T>(options: DirOptions & { engine?: string }, body: (co
   const engine = options.engine as 'auto' | 'sqlite-vss' | 'sqlite-vec' | 'js' | undefined;
   const core = KioskCore.open(options.kioskDir, engine ? { engine } : {});
   if (core.recovery) {
-    console.error(
+    printError(
       `warning: the kiosk database was damaged (${core.recovery.reason}); moved to ${core.recovery.corruptCopy}. ` +
         `${core.recovery.punchesSalvaged} punches read back from it and ${core.recovery.punchesFromJournal} more from the ` +
         'punch journal, all queued for upload; the roster is rebuilt at the next sync.',
@@ -92,11 +93,11 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         ...(options.rosterUrl ? { rosterUrl: options.rosterUrl } : {}),
       };
       const settings = await initKioskDir(options.kioskDir, parseKioskSettings(merged, options.settings));
-      console.log(`kiosk folder ${options.kioskDir} set up for kiosk ${settings.kioskName} (id ${settings.kioskId}, site ${settings.site})`);
+      printLine(`kiosk folder ${options.kioskDir} set up for kiosk ${settings.kioskName} (id ${settings.kioskId}, site ${settings.site})`);
       if (!options.sync) return;
       await withKiosk(options, async (core) => {
         const result = await core.syncRoster();
-        console.log(`first sync: ${result.employees} employees, ${result.templates} templates (${core.index.engine})`);
+        printLine(`first sync: ${result.employees} employees, ${result.templates} templates (${core.index.engine})`);
       });
     });
 
@@ -125,23 +126,23 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         const { sync, uploaded } = await core.syncThenUpload(options.waitSeconds * 1000);
         const upload = core.uploader.getStatus();
         if (!sync.ok) {
-          console.error(`punches: ${uploaded} uploaded, ${upload.pending} waiting`);
+          printError(`punches: ${uploaded} uploaded, ${upload.pending} waiting`);
           throw sync.error;
         }
         const result = sync.result;
         if (options.json) {
-          console.log(JSON.stringify({ sync: result, uploaded, upload }, null, 2));
+          printJson({ sync: result, uploaded, upload });
           return;
         }
         const how = result.kind === 'snapshot' ? `snapshot (${result.snapshotReason ?? ''})` : `${result.changesRead} changes`;
-        console.log(
+        printLine(
           `roster: ${how}; ${result.employees} employees, ${result.templates} templates ` +
             `(+${result.templatesUpserted} / -${result.templatesRemoved} templates, -${result.employeesRemoved} employees)`,
         );
         if (!result.caughtUp) {
-          console.log('note: a transaction still open on central holds back the newest changes; they arrive at the next sync');
+          printLine('note: a transaction still open on central holds back the newest changes; they arrive at the next sync');
         }
-        console.log(`punches: ${uploaded} uploaded, ${upload.pending} waiting${upload.lastError ? ` (last error: ${upload.lastError})` : ''}`);
+        printLine(`punches: ${uploaded} uploaded, ${upload.pending} waiting${upload.lastError ? ` (last error: ${upload.lastError})` : ''}`);
         if (!upload.online && upload.pending > 0) process.exitCode = 1;
       });
     });
@@ -155,13 +156,13 @@ export function addKioskDeviceCommands(kiosk: Command): void {
       await withKiosk(options, async (core) => {
         const s = core.status();
         if (options.json) {
-          console.log(JSON.stringify(s, null, 2));
+          printJson(s);
           return;
         }
-        console.log(`kiosk ${s.kioskName} (id ${String(s.kioskId)}) at site ${s.site}`);
-        console.log(`roster: ${s.employees} employees, ${s.templates} templates, ${s.indexed} indexed by ${s.engine} (${s.engineChosenBecause})`);
-        console.log(`last sync: ${s.lastSyncAt ?? 'never'}; model ${s.modelId}`);
-        console.log(`punches waiting for upload: ${s.pendingPunches}${s.oldestPendingAt ? ` (oldest ${s.oldestPendingAt})` : ''}`);
+        printLine(`kiosk ${s.kioskName} (id ${String(s.kioskId)}) at site ${s.site}`);
+        printLine(`roster: ${s.employees} employees, ${s.templates} templates, ${s.indexed} indexed by ${s.engine} (${s.engineChosenBecause})`);
+        printLine(`last sync: ${s.lastSyncAt ?? 'never'}; model ${s.modelId}`);
+        printLine(`punches waiting for upload: ${s.pendingPunches}${s.oldestPendingAt ? ` (oldest ${s.oldestPendingAt})` : ''}`);
       });
     });
 
@@ -202,11 +203,11 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         const uploaded = outcome.kind === 'punched' && !options.offline ? await core.upload() : 0;
         const upload = core.uploader.getStatus();
         if (options.json) {
-          console.log(JSON.stringify({ outcome, uploaded, pending: upload.pending, online: upload.online }, null, 2));
+          printJson({ outcome, uploaded, pending: upload.pending, online: upload.online });
         } else {
-          console.log(describeOutcome(outcome));
+          printLine(describeOutcome(outcome));
           if (outcome.kind === 'punched') {
-            console.log(uploaded > 0 ? 'uploaded to central' : `saved on this kiosk; ${upload.pending} punches waiting for upload`);
+            printLine(uploaded > 0 ? 'uploaded to central' : `saved on this kiosk; ${upload.pending} punches waiting for upload`);
           }
         }
         if (outcome.kind !== 'punched' && outcome.kind !== 'already') process.exitCode = 1;
@@ -219,8 +220,8 @@ async function serveUntilSignal(core: KioskCore, port: number, host: string): Pr
   const service = new KioskService(core);
   service.start();
   const browserHost = await startBrowserHost(service, { port, host });
-  console.log(`kiosk ${core.settings.kioskName} in browser mode: open ${browserHost.url}`);
-  console.log('(the address holds the kiosk\'s bridge token: open it on this machine only; Ctrl-C to stop)');
+  printLine(`kiosk ${core.settings.kioskName} in browser mode: open ${browserHost.url}`);
+  printLine('(the address holds the kiosk\'s bridge token: open it on this machine only; Ctrl-C to stop)');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -237,7 +238,7 @@ async function followUntilSignal(core: KioskCore): Promise<void> {
       if (!sync.ok) throw sync.error;
       const r = sync.result;
       if (r.changesRead > 0 || r.kind === 'snapshot') {
-        console.log(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
+        printLine(`${new Date().toISOString()} roster ${r.kind}: ${r.employees} employees, ${r.templates} templates`);
       }
       return r.caughtUp;
     },
@@ -245,7 +246,7 @@ async function followUntilSignal(core: KioskCore): Promise<void> {
     pollMs: core.settings.pollSeconds * 1000,
   });
   follower.start();
-  console.log(`following central for kiosk ${core.settings.kioskName}; Ctrl-C to stop`);
+  printLine(`following central for kiosk ${core.settings.kioskName}; Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

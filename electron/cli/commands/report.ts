@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { hoursReport, type HoursRow } from '../../reports/hours-report.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+import { printError, safeJson, terminalSafe } from '../output.js';
 
 interface ReportOptions extends CentralOptions {
   from: string;
@@ -49,12 +50,12 @@ export function reportCommand(): Command {
         to: options.to,
         ...(options.site !== undefined ? { site: options.site } : {}),
       });
-      const text = options.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : toCsv(rows);
       if (options.out) {
-        writeFileSync(options.out, text);
-        console.error(`${rows.length} rows written to ${options.out}`);
+        writeFileSync(options.out, options.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : toCsv(rows));
+        printError(`${rows.length} rows written to ${options.out}`);
       } else {
-        process.stdout.write(text);
+        // On a terminal (or wherever stdout goes), names carry no control characters that a terminal would obey.
+        process.stdout.write(options.format === 'json' ? `${safeJson(rows)}\n` : terminalSafe(toCsv(rows)));
       }
     });
   });

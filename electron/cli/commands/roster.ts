@@ -1,8 +1,10 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { findDuplicateFaces } from '../../roster/duplicate-faces.js';
 import { importRoster, type ImportSummary } from '../../roster/import-roster.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../../../shared/face/match-defaults.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 import { createProgress } from '../progress.js';
+import { printJson, printLine } from '../output.js';
 
 interface ImportCliOptions extends CentralOptions {
   photos?: string;
@@ -23,7 +25,7 @@ function printSummary(s: ImportSummary): void {
     `${s.dryRun ? 'dry run, nothing written: ' : ''}${s.rows} rows: ${s.created} created, ${s.updated} updated, ` +
       `${s.unchanged} unchanged, ${s.failed} failed; ${s.templatesAdded} face templates added`,
   );
-  console.log(lines.join('\n'));
+  printLine(lines.join('\n'));
 }
 
 export function rosterCommand(): Command {
@@ -52,10 +54,46 @@ export function rosterCommand(): Command {
         ...(progress ? { onProgress: (d: number, t: number) => progress.update(d, t) } : {}),
       });
       progress?.stop();
-      if (options.json) console.log(JSON.stringify(summary, null, 2));
+      if (options.json) printJson(summary);
       else printSummary(summary);
       if (summary.failed > 0) process.exitCode = 1;
     });
   });
+  withCentralOption(
+    roster
+      .command('duplicates')
+      .description("list employees whose faces look alike across all sites (kiosks check only their own sites' faces)")
+      .option('--all', 'check every template, not only those added at kiosks')
+      .option('--threshold <distance>', "how close counts as the same face (default: central's duplicate threshold)", parseThreshold)
+      .option('--json', 'print JSON'),
+  ).action(async (options: CentralOptions & { all?: boolean; threshold?: number; json?: boolean }) => {
+    await withCentral(options, async (client) => {
+      const report = await findDuplicateFaces(client, {
+        all: options.all ?? false,
+        ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+      });
+      if (options.json) {
+        printJson(report);
+        return;
+      }
+      for (const p of report.pairs) {
+        const where = p.enrolledAtKiosk ? `, enrolled at kiosk ${p.enrolledAtKiosk}` : '';
+        printLine(
+          `${p.employeeNo} (${p.fullName}, site ${p.site}${where}) looks like ${p.otherEmployeeNo} (${p.otherFullName}, ` +
+            `site ${p.otherSite}): distance ${p.distance.toFixed(3)}`,
+        );
+      }
+      printLine(
+        `${report.pairs.length} pair(s) of employees within ${report.threshold} of each other; ` +
+          `${report.templatesChecked} ${options.all ? '' : 'kiosk-enrolled '}template(s) checked`,
+      );
+    });
+  });
   return roster;
+}
+
+function parseThreshold(value: string): number {
+  const t = Number(value);
+  if (!Number.isFinite(t) || t <= 0 || t > 2) throw new InvalidArgumentError('a distance between 0 and 2, e.g. 0.55');
+  return t;
 }

@@ -6,6 +6,7 @@ import { decodeImage } from '../../face/decode-image.js';
 import { nodeFaceEngine } from '../../face/node-face-engine.js';
 import { nearestEmployees, type Neighbour } from '../../roster/roster-store.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+import { printJson, printLine } from '../output.js';
 
 function parseK(value: string): number {
   const k = Number(value);
@@ -43,13 +44,13 @@ export function searchCommand(): Command {
       const neighbours = await nearestEmployees(client, descriptor, options.k);
       const decision = decide(neighbours);
       if (options.json) {
-        console.log(JSON.stringify({ photo, quality: analysis.ok ? [] : analysis.issues, neighbours, decision }, null, 2));
+        printJson({ photo, quality: analysis.ok ? [] : analysis.issues, neighbours, decision });
         return;
       }
       for (const [i, n] of neighbours.entries()) {
-        console.log(`${i + 1}. ${n.employeeNo}  ${n.fullName}  distance ${n.distance.toFixed(3)}${n.active ? '' : '  (inactive)'}`);
+        printLine(`${i + 1}. ${n.employeeNo}  ${n.fullName}  distance ${n.distance.toFixed(3)}${n.active ? '' : '  (inactive)'}`);
       }
-      console.log(
+      printLine(
         decision.match
           ? `decision: ${decision.match} (within ${decision.threshold}, margin ≥ ${decision.margin})`
           : `decision: no match (${decision.verdict}; threshold ${decision.threshold}, margin ${decision.margin})`,

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
+import { printLine } from '../output.js';
 
 function parseDays(value: string): number {
   const days = Number(value);
@@ -27,8 +28,8 @@ export function snapshotsCommand(): Command {
       );
       const remaining = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM punch_snapshots');
       const summary = { deleted: result.rowCount ?? 0, remaining: remaining.rows[0]?.n ?? 0, keepDays: options.keepDays };
-      if (options.json) console.log(JSON.stringify(summary));
-      else console.log(`${summary.deleted} audit snapshots older than ${summary.keepDays} days deleted; ${summary.remaining} kept`);
+      if (options.json) printLine(JSON.stringify(summary));
+      else printLine(`${summary.deleted} audit snapshots older than ${summary.keepDays} days deleted; ${summary.remaining} kept`);
     });
   });
   return snapshots;

@@ -10,6 +10,7 @@ import { electronBinary, ensureLocalKiosk, localKioskDir } from '../../kiosk/loc
 import { startBrowserHost } from '../../kiosk/serve/browser-host.js';
 import { buildElectronApp } from '../../main/build.js';
 import { withCentral } from '../central-option.js';
+import { printLine } from '../output.js';
 
 /** Browser mode's port for `npm start` (CLOCKFACE_KIOSK_PORT moves it). */
 function kioskPort(env: NodeJS.ProcessEnv = process.env): number {
@@ -45,7 +46,7 @@ export function startCommand(): Command {
           {},
           async (client, target) => {
             const result = await migrateCentral(client);
-            console.log(`central ${redactUrl(target.url)} is at schema version ${result.version}`);
+            printLine(`central ${redactUrl(target.url)} is at schema version ${result.version}`);
           },
           { schema: 'any' },
         );
@@ -59,7 +60,7 @@ export function startCommand(): Command {
         });
         centralUrl = central.url;
         stopCentral = () => central.stop();
-        console.log(`Clockface embedded central: ${central.url} (schema ${String(schemaVersion)}, data in ${dataDir})`);
+        printLine(`Clockface embedded central: ${central.url} (schema ${String(schemaVersion)}, data in ${dataDir})`);
       }
 
       try {
@@ -68,7 +69,7 @@ export function startCommand(): Command {
         if (electron.path !== null) {
           // The app's main and preload are bundles (a sandboxed preload cannot load modules): build them first.
           await buildElectronApp();
-          console.log(`starting the kiosk app (Electron) on ${dir}`);
+          printLine(`starting the kiosk app (Electron) on ${dir}`);
           const child = spawn(electron.path, [APP_ROOT], { stdio: 'inherit', env: { ...process.env, CLOCKFACE_KIOSK_DIR: dir } });
           await new Promise<void>((resolve) => {
             child.once('exit', () => resolve());
@@ -76,20 +77,20 @@ export function startCommand(): Command {
           });
           return;
         }
-        console.log(`The Electron binary is not available here (${electron.reason}); starting the kiosk in browser mode.`);
+        printLine(`The Electron binary is not available here (${electron.reason}); starting the kiosk in browser mode.`);
         const core = KioskCore.open(dir);
         const service = new KioskService(core);
         service.start();
         const host = await startBrowserHost(service, { port: kioskPort() });
-        console.log(`Kiosk ${core.settings.kioskName} (folder ${dir}): open ${host.url}`);
-        console.log('(in Chromium: chromium --kiosk "<that address>"). Press Ctrl-C to stop.');
+        printLine(`Kiosk ${core.settings.kioskName} (folder ${dir}): open ${host.url}`);
+        printLine('(in Chromium: chromium --kiosk "<that address>"). Press Ctrl-C to stop.');
         await waitForSignal();
         await host.close();
         await service.stop();
         core.close();
       } finally {
         await stopCentral();
-        console.log('stopped');
+        printLine('stopped');
       }
     });
 }
