@@ -34,7 +34,8 @@ export async function findDuplicateFaces(
 ): Promise<DuplicateFaceReport> {
   const threshold =
     options.threshold ??
-    Number((await client.query<{ t: number }>('SELECT duplicate_face_threshold::float8 AS t FROM central_settings')).rows[0]?.t);
+    // real → numeric keeps the value as written (0.55), not its float expansion.
+    Number((await client.query<{ t: number }>('SELECT duplicate_face_threshold::numeric::float8 AS t FROM central_settings')).rows[0]?.t);
   await applySearchSettings(client);
   const { rows } = await client.query<{
     template_id: string;
@@ -61,13 +62,14 @@ export async function findDuplicateFaces(
      ) n
      JOIN employees b ON b.id = n.employee_id
      WHERE ($1 OR p.enrolled_by_kiosk IS NOT NULL) AND n.distance <= $2
-     ORDER BY n.distance`,
+     ORDER BY n.distance, p.enrolled_by_kiosk IS NULL`,
     [options.all, threshold],
   );
   const checked = await client.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM face_templates WHERE $1 OR enrolled_by_kiosk IS NOT NULL',
     [options.all],
   );
+  // Each pair once, from the side a kiosk enrolled when there is one (rows come closest first, kiosk side first).
   const seen = new Set<string>();
   const pairs: DuplicateFacePair[] = [];
   for (const r of rows) {

@@ -120,7 +120,7 @@ if (missing.length === 0) {
         csv,
         'employee_no,full_name,department,site,photos,pin\n' +
           (['amy', 'penny', 'raj'] as const)
-            .map((p, i) => `${p.toUpperCase()}-1,${p[0]!.toUpperCase()}${p.slice(1)} Example,Lab,hq,${p}/${p}1.png;${p}/${p}2.png,${1357 + i}`)
+            .map((p, i) => `${p.toUpperCase()}-1,${p[0]!.toUpperCase()}${p.slice(1)} Example,Lab,hq,${p}/${p}1.png;${p}/${p}2.png,${135700 + i}`)
             .join('\n'),
       );
       const imported = await cli(['roster', 'import', csv, '--photos', BBT_DIR]);
@@ -214,7 +214,7 @@ if (missing.length === 0) {
       await page.click('#pin-form button[type=submit]');
       await page.waitForFunction(() => document.getElementById('pin-message')?.textContent?.includes('4 tries left'));
       await shot(page, '05-pin-wrong');
-      await page.fill('#pin-code', '1359');
+      await page.fill('#pin-code', '135702');
       await page.click('#pin-form button[type=submit]');
       await result(page, 'punched-in');
       expect(await page.textContent('#result-detail')).toContain('Raj Example');
@@ -268,7 +268,7 @@ if (missing.length === 0) {
       await shot(bare, '10-no-camera');
       await bare.click('#use-pin');
       await bare.fill('#pin-employee', 'AMY-1');
-      await bare.fill('#pin-code', '1357');
+      await bare.fill('#pin-code', '135700');
       await bare.click('#pin-form button[type=submit]');
       // A right PIN is accepted (Amy clocked in a moment ago, so this may well be "already clocked in").
       await bare.waitForSelector('[data-result^="punched-"], [data-result="already"]', { timeout: 90_000 });
