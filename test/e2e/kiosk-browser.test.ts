@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCentral, type EmbeddedCentral } from '../../electron/central/embedded.js';
 import { migrateCentral } from '../../electron/central/migrate.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
@@ -126,6 +126,11 @@ if (missing.length === 0) {
       const imported = await cli(['roster', 'import', csv, '--photos', BBT_DIR]);
       expect(imported.code, imported.stderr).toBe(0);
       kioskUrl = await serve(await initKiosk('door-e2e', 'hq'));
+    });
+    // Each browser runs face analysis on its fake camera for as long as it is open: closed after its test, so that the
+    // later tests do not share two cores with every camera opened before them.
+    afterEach(async () => {
+      for (const b of browsers.splice(0)) await b.close().catch(() => undefined);
     });
     afterAll(async () => {
       for (const b of browsers) await b.close().catch(() => undefined);
