@@ -127,7 +127,6 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
     const attacker = await connectAsKiosk(a.settings);
     try {
       await attacker.query('BEGIN');
-      const started = (await attacker.query<{ t: Date }>('SELECT now() AS t')).rows[0]?.t;
       await attacker.query('SELECT pg_sleep(0.3)');
       const punch = randomUUID();
       await attacker.query(
@@ -135,8 +134,12 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
          VALUES ($1, $2, $3, 'in', now(), 'face', 0.3)`,
         [punch, id('H-1'), a.id],
       );
+      // Compared on central, to the microsecond: the transaction started 0.3 s before the insert.
+      const { rows } = await attacker.query<{ later: boolean }>(
+        'SELECT received_at > transaction_timestamp() AS later FROM punches WHERE id = $1',
+        [punch],
+      );
       await attacker.query('COMMIT');
-      const { rows } = await root.query<{ later: boolean }>('SELECT received_at > $2 AS later FROM punches WHERE id = $1', [punch, started]);
       expect(rows).toEqual([{ later: true }]);
     } finally {
       await attacker.end();
@@ -351,6 +354,22 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
       expect(await uploader.drain(() => connectAsKiosk(b.settings))).toBe(1);
       expect(uploader.getStatus()).toMatchObject({ pending: 0, refused: 0 });
       expect((await root.query('SELECT 1 FROM punches WHERE id = $1', [stale.id])).rowCount).toBe(1);
+
+      // Sent, committed on central, then the kiosk died before it marked it sent; meanwhile the person was deactivated.
+      // Central now refuses the re-send (its rule sees the row before the conflict), yet it has the punch: delivered.
+      const sent = recordPunch(db, { employeeId: id('H-OFF'), direction: 'out', method: 'pin', matchDistance: null, at: new Date(now.getTime() - 1000) });
+      const k = await connectAsKiosk(b.settings);
+      try {
+        await k.query(
+          `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method) VALUES ($1, $2, $3, 'out', $4, 'pin')`,
+          [sent.id, id('H-OFF'), b.id, new Date(now.getTime() - 1000)],
+        );
+      } finally {
+        await k.end();
+      }
+      await setActive(root, 'H-OFF', false);
+      expect(await uploader.drain(() => connectAsKiosk(b.settings))).toBe(0);
+      expect(uploader.getStatus()).toMatchObject({ pending: 0, refused: 0 });
     } finally {
       db.close();
     }

@@ -453,14 +453,18 @@ const MUTATIONS: Record<string, Array<string | { fn: string; from: string | RegE
        SELECT p.employee_id, p.direction, p.punched_at, p.received_at, p.kiosk_id FROM punches p WHERE clockface_caller_is_kiosk(for_kiosk) $$`,
     'GRANT EXECUTE ON FUNCTION kiosk_last_punches(bigint, timestamptz) TO :kiosk',
   ],
-  'enrol-no-caller-check': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[], real)', from: 'IF NOT clockface_caller_is_kiosk(for_kiosk) THEN', to: 'IF false THEN' }],
-  'enrol-any-site': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[], real)', from: 'IF emp.site NOT IN', to: 'IF false AND emp.site NOT IN' }],
-  'enrol-first-dimension-only': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[], real)', from: 'coalesce(array_ndims(p_embeddings), 0) <> 1 OR coalesce(cardinality(p_embeddings), 0)', to: 'coalesce(array_length(p_embeddings, 1), 0)' }],
-  'enrol-any-threshold': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[], real)', from: 'p_threshold IS NULL OR NOT (p_threshold > 0 AND p_threshold <= 2)', to: 'false' }],
-  'enrol-no-guard-floor': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[], real)', from: 'guard := greatest(p_threshold, 0.2);', to: 'guard := p_threshold;' }],
-  'enrol-names-any-duplicate': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[], real)', from: 'IF dup.served THEN', to: 'IF true THEN' }],
+  'enrol-no-caller-check': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[])', from: 'IF NOT clockface_caller_is_kiosk(for_kiosk) THEN', to: 'IF false THEN' }],
+  'enrol-any-site': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[])', from: 'IF emp.site <> ALL (served) OR', to: 'IF' }],
+  'enrol-first-dimension-only': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[])', from: 'coalesce(array_ndims(p_embeddings), 0) <> 1 OR coalesce(cardinality(p_embeddings), 0)', to: 'coalesce(array_length(p_embeddings, 1), 0)' }],
+  // The oracle back: a kiosk_enrol that takes the caller's threshold (as before 0080) is reachable again.
+  'enrol-oracle-back': [
+    `CREATE FUNCTION kiosk_enrol(for_kiosk bigint, p_employee_no text, p_full_name text, p_model_id text, p_embeddings vector[], p_threshold real)
+     RETURNS SETOF record LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$ SELECT NULL::record WHERE false $$`,
+    'GRANT EXECUTE ON FUNCTION kiosk_enrol(bigint, text, text, text, vector[], real) TO :kiosk',
+  ],
   'server-clock-trigger': ['DROP TRIGGER punches_received_at ON punches'],
-  // Two layers: the helpers check revoked_at, and read kiosks through kiosk_own_row, which checks it again.
+  // Two layers: the helpers check revoked_at, and read kiosks through kiosk_own_row, which checks it again. Removing
+  // one layer alone is expected to leave the suite green (scripts/check-security-mutations.sh knows); both turn it red.
   'revoked-helpers-only': [{ fn: 'clockface_current_kiosk_id()', from: /AND k\.revoked_at IS NULL/, to: '' }, { fn: 'clockface_kiosk_sites()', from: /AND k\.revoked_at IS NULL/g, to: '' }],
   'revoked-still-kiosk': [
     { fn: 'clockface_current_kiosk_id()', from: /AND k\.revoked_at IS NULL/, to: '' },

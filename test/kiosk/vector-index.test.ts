@@ -356,15 +356,16 @@ describe.each(ENGINES.filter((e) => e !== 'sqlite-vss'))('%s writes join the cal
     index.rebuild(SET.rows.slice(0, 50));
     const x = { templateId: 610001, descriptor: probe(12) };
     const y = { templateId: 610002, descriptor: probe(13) };
-    try {
+    // What the transaction saw is asserted outside it: an expect failing inside would only look like the rollback.
+    let seenInside: number | undefined;
+    expect(() =>
       conn.transaction(() => {
         index.add([x]);
-        expect(index.search(x.descriptor, 1)[0]!.templateId).toBe(x.templateId);
-        throw new Error('roll back');
-      })();
-    } catch {
-      // rolled back on purpose
-    }
+        seenInside = index.search(x.descriptor, 1)[0]?.templateId;
+        throw new Error('roll back on purpose');
+      })(),
+    ).toThrow('roll back on purpose');
+    expect(seenInside).toBe(x.templateId);
     open(connect(file), engine).add([y]);
     const rows = [...SET.rows.slice(0, 50), y];
     for (const q of [x.descriptor, y.descriptor]) expectExactKnn(index.search(q, 3), rows, q, 3);
