@@ -13,6 +13,7 @@ import { kioskE2eSuite } from './suites/kiosk-e2e.js';
 import { kioskMatchSuite } from './suites/kiosk-match.js';
 import { kioskSyncSuite } from './suites/kiosk-sync.js';
 import { uploadSuite } from './suites/upload.js';
+import { missingParts } from './support/missing-parts.js';
 
 export interface BenchOptions {
   full: boolean;
@@ -33,6 +34,7 @@ const program = new Command('npm run bench --')
   .description('Clockface benchmarks: every suite compares alternatives in one run')
   .argument('[suites...]', `suites to run (default all): ${[...new Set(suites.map((s) => s.name))].join(', ')}`)
   .option('--full', 'large sizes and more rounds (bench/results-full.json)', false)
+  .option('--results <file>', 'where to keep the results (default bench/results.json, with --full bench/results-full.json)')
   .option(
     '--hnsw <graphs>',
     `hnsw graphs the central suite builds side by side, as M:EF_CONSTRUCTION pairs (default ${CENTRAL_HNSW_GRAPH.m}:${CENTRAL_HNSW_GRAPH.efConstruction}, central's own index)`,
@@ -40,7 +42,7 @@ const program = new Command('npm run bench --')
   );
 program.parse(process.argv);
 const wanted = program.processedArgs[0] as string[];
-const { full, hnsw = [CENTRAL_HNSW_GRAPH] } = program.opts<{ full: boolean; hnsw?: HnswGraph[] }>();
+const { full, hnsw = [CENTRAL_HNSW_GRAPH], results: resultsFile } = program.opts<{ full: boolean; hnsw?: HnswGraph[]; results?: string }>();
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
   console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${[...new Set(suites.map((s) => s.name))].join(', ')}`);
@@ -54,17 +56,44 @@ if (unknown.length > 0) {
   );
   const all: BenchResult[] = [];
   const runs: Record<string, SuiteRun> = {};
+  const failed: string[] = [];
   const runStarted = performance.now();
   for (const suite of chosen) {
     const started = performance.now();
     const loadAverageAtStart = machine().loadAverage1m;
-    const results = await suite.run({ full, hnswGraphs: hnsw });
+    let results: BenchResult[];
+    try {
+      results = await suite.run({ full, hnswGraphs: hnsw });
+    } catch (e) {
+      // One line, not the error object: a WASM or browser failure can carry kilobytes of minified code.
+      console.error(`## ${suite.name}: FAILED: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300)}`);
+      failed.push(suite.name);
+      continue;
+    }
     all.push(...results);
     const seconds = Math.round((performance.now() - started) / 1000);
-    runs[suite.name] = { date: new Date().toISOString(), profile: full ? 'full' : 'quick', seconds, loadAverageAtStart, loadAverageAtEnd: machine().loadAverage1m };
+    // A part that measured nothing (a system part missing) keeps its earlier figures; two parts of one suite (kiosk)
+    // add up to the suite's time.
+    if (results.length > 0) {
+      const earlier = runs[suite.name];
+      runs[suite.name] = {
+        date: earlier?.date ?? new Date().toISOString(),
+        profile: full ? 'full' : 'quick',
+        seconds: (earlier?.seconds ?? 0) + seconds,
+        loadAverageAtStart: earlier?.loadAverageAtStart ?? loadAverageAtStart,
+        loadAverageAtEnd: machine().loadAverage1m,
+      };
+    }
     console.log(`## ${suite.name}: ${suite.description}\n\n${markdownTable(results)}\n`);
     console.log(`(${suite.name} took ${seconds} s)\n`);
   }
   console.log(`(all ${chosen.length} suites took ${((performance.now() - runStarted) / 60_000).toFixed(1)} min)`);
-  saveResults(all, runs, full ? FULL_RESULTS_FILE : RESULTS_FILE);
+  saveResults(all, runs, resultsFile ?? (full ? FULL_RESULTS_FILE : RESULTS_FILE));
+  const missing = missingParts();
+  for (const { part, suites: where } of missing) {
+    console.error(`not measured (${where.join(', ')}): ${part.name} is missing; ${part.howTo}`);
+  }
+  if (failed.length > 0) console.error(`failed: ${failed.join(', ')}`);
+  // A partial run is never mistaken for a whole one.
+  if (missing.length > 0 || failed.length > 0) process.exitCode = 1;
 }

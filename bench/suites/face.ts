@@ -7,6 +7,8 @@ import { distribution } from '../../shared/stats/distribution.js';
 import type { BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
 import { browserFaceBench } from './face-browser.js';
+import { chromiumPart } from '../../test/support/chromium.js';
+import { requirePart } from '../support/missing-parts.js';
 
 const FACES = new URL('../../../shared/faces/', import.meta.url);
 
@@ -70,6 +72,7 @@ export const faceSuite: BenchSuite = {
       node.set(detector, samples);
     }
     const results = latencyRows('node wasm', node);
+    if (!requirePart('face', chromiumPart(), 'the pipeline in Chromium (and its ratio to Node)')) return results;
     const browser = await browserFaceBench(frames, rounds);
     results.push(...latencyRows('chromium wasm', browser));
     for (const detector of FACE_DETECTORS) {

@@ -8,6 +8,7 @@ import { startEmbeddedCentral, type EmbeddedCentral } from '../../electron/centr
 import { migrateCentral } from '../../electron/central/migrate.js';
 import { distribution } from '../../shared/stats/distribution.js';
 import { chromiumPart, launchChromium } from '../../test/support/chromium.js';
+import { requirePart } from '../support/missing-parts.js';
 import { fakeCameraArgs, ffmpegPart } from '../../test/support/fake-camera.js';
 import { bbtPhoto, BBT_DIR } from '../../test/support/faces.js';
 import { CLI, runCli } from '../../test/support/run-cli.js';
@@ -400,11 +401,8 @@ export const kioskE2eSuite: BenchSuite = {
     'time to punch on the kiosk screen in headless Chromium (WASM, tiny416 as shipped): fake 30 fps camera, enrolled faces 6 s then grey 3 s, ' +
     '`kiosk serve` + embedded central, debounce 0 so every look punches',
   async run({ full }) {
-    const missing = [chromiumPart(), ffmpegPart()].filter((p) => !p.present);
-    if (missing.length > 0) {
-      console.warn(`[${SUITE}] not run, missing: ${missing.map((p) => `${p.name} (${p.howTo})`).join('; ')}`);
-      return [];
-    }
+    const present = [chromiumPart(), ffmpegPart()].map((part) => requirePart(SUITE, part, 'the kiosk screen'));
+    if (present.includes(false)) return [];
     const measured = full ? 60 : 16; // + the page's first punch (cold), reported apart
     const work = mkdtempSync(join(tmpdir(), 'clockface-bench-kiosk-e2e-'));
     const children: ChildProcess[] = [];

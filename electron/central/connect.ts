@@ -2,21 +2,9 @@ import pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { redactUrl, type CentralTarget } from '../config/central-url.js';
+import { TLS_ERROR_CODES, UNREACHABLE_ERROR_CODES } from './sql-errors.js';
 
 const log = createLogger('central.connect');
-
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN']);
-const AUTH_SQLSTATES = new Set(['28P01', '28000']);
-/** Node's TLS verification failures: the server's certificate is not the one sslmode=verify-full was told to trust. */
-const TLS_CODES = new Set([
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-]);
 
 function errorCode(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') return e.code;
@@ -30,7 +18,7 @@ function errorCode(e: unknown): string | undefined {
 export function explainConnectError(e: unknown, target: CentralTarget): unknown {
   const code = errorCode(e);
   const shown = redactUrl(target.url);
-  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+  if (code !== undefined && UNREACHABLE_ERROR_CODES.has(code)) {
     const hint = target.embeddedDefault
       ? 'Start the embedded central with `npx clockface central start` (or `npm start`), ' +
         'or set CLOCKFACE_DATABASE_URL to a PostgreSQL server with pgvector.'
@@ -42,7 +30,7 @@ export function explainConnectError(e: unknown, target: CentralTarget): unknown 
       cause: e,
     });
   }
-  if (code !== undefined && TLS_CODES.has(code)) {
+  if (code !== undefined && TLS_ERROR_CODES.has(code)) {
     return new ClockfaceError('CENTRAL_TLS_FAILED', `the central database at ${shown} did not prove who it is (${code})`, {
       hint:
         'With sslmode=verify-full the host name in the URL must be in the server certificate, and the certificate must ' +
@@ -63,7 +51,7 @@ export function explainConnectError(e: unknown, target: CentralTarget): unknown 
       cause: e,
     });
   }
-  if (code !== undefined && AUTH_SQLSTATES.has(code)) {
+  if (code === '28P01' || code === '28000') {
     return new ClockfaceError('CENTRAL_AUTH_FAILED', `the central database at ${shown} refused the login`, {
       hint: 'Check the user name and password in the URL; a revoked kiosk can no longer log in.',
       cause: e,

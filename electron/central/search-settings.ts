@@ -4,8 +4,10 @@ import type pg from 'pg';
  * hnsw.ef_search for every 1:N search on central (the `search` command, the duplicate-face guard at enrolment, the
  * kiosk's central fallback). pgvector's default (40) is tuned for recall of *some* near neighbours; identifying a
  * person needs the right one, and on face-like data (tight clusters per person, all people roughly equidistant)
- * the graph search at 40 misses it often: `npm run bench -- central` measured identification accuracy 0.925 at 40
- * vs 0.967 at 80 on 100k templates. The figure for this value is the "(as shipped)" row of that bench.
+ * the graph search at 40 misses it often. Measured on the server (m 16, ef_construction 64), identification accuracy
+ * at ef_search 40 / 100 / 200: 0.905 / 0.975 / 1.000 on 100k templates (bench/results.json, quick run of 2026-11-26),
+ * 0.667 / 0.843 / 0.933 on 1M (bench/results-full.json, --full run of 2026-11-26). The "(as shipped)" rows there are
+ * this value; the 1M shortfall is issue 19's.
  */
 export const CENTRAL_EF_SEARCH = 200;
 

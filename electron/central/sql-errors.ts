@@ -19,7 +19,33 @@ export const CLOCKFACE_SQLSTATES = {
   employeeErased: 'CFE01',
 } as const;
 
-/** SQLSTATE → error code, for the SQLSTATEs a person can do something about. One table for the whole app. */
+/**
+ * Node's TLS verification failures: the server's certificate is not the one sslmode=verify-full was told to trust.
+ * Socket errors that mean the server could not be reached at all.
+ */
+export const TLS_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+export const UNREACHABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'EAI_AGAIN',
+]);
+
+/**
+ * SQLSTATE → error code, for the SQLSTATEs a person can do something about. One table for the whole app: the CLI, the
+ * kiosk and its bridge all go through explainSqlError (connection failures also through explainConnectError, which
+ * adds the URL tried).
+ */
 const BY_SQLSTATE: Record<string, ErrorCode> = {
   [CLOCKFACE_SQLSTATES.kioskNotFound]: 'KIOSK_NOT_FOUND',
   [CLOCKFACE_SQLSTATES.kioskExists]: 'KIOSK_EXISTS',
@@ -31,12 +57,27 @@ const BY_SQLSTATE: Record<string, ErrorCode> = {
   '42501': 'CENTRAL_PERMISSION_DENIED',
   '55P03': 'CENTRAL_LOCKED',
   '22023': 'INVALID_ARGUMENT',
+  '28P01': 'CENTRAL_AUTH_FAILED',
+  '28000': 'CENTRAL_AUTH_FAILED',
+  // The server ended the session: an administrator, a restart, a revoked kiosk, a stalled session ended.
+  '57P01': 'CENTRAL_UNREACHABLE',
+  '57P02': 'CENTRAL_UNREACHABLE',
+  '57P03': 'CENTRAL_UNREACHABLE',
+  '53300': 'CENTRAL_BUSY',
+};
+
+/** SQLSTATE classes mapped as a whole. */
+const BY_SQLSTATE_CLASS: Record<string, ErrorCode> = {
+  '08': 'CENTRAL_UNREACHABLE', // connection exception
 };
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
   CENTRAL_PERMISSION_DENIED:
     'This login may not do that on central. IT logins need membership in the database\'s admin group (`clockface db status` names it).',
   CENTRAL_LOCKED: 'Another session holds what this needs (often one left idle in a transaction). Try again in a minute.',
+  CENTRAL_AUTH_FAILED: 'Check the user name and password in the URL; a revoked kiosk can no longer log in.',
+  CENTRAL_UNREACHABLE: 'The connection to central was lost or ended by the server; try again once central is up.',
+  CENTRAL_BUSY: 'Central has no connection slot free for this login; try again shortly, or ask IT to look at who holds them.',
 };
 
 /** The SQLSTATE of a PostgreSQL error (pg puts it in `code`), or undefined. */
@@ -51,7 +92,7 @@ export function sqlState(e: unknown): string | undefined {
  */
 export function explainSqlError(e: unknown): unknown {
   const state = sqlState(e);
-  const code = state === undefined ? undefined : BY_SQLSTATE[state];
+  const code = state === undefined ? undefined : (BY_SQLSTATE[state] ?? BY_SQLSTATE_CLASS[state.slice(0, 2)]);
   if (code === undefined) return e;
   const err = e as { message?: string; hint?: string; detail?: string };
   const hint = [err.detail, err.hint ?? HINTS[code]].filter((x): x is string => Boolean(x)).join(' ');

@@ -1,8 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { isClockfaceError } from '../../shared/errors.js';
 import { installNodeLogSink } from '../logging.js';
-import { explainSqlError } from '../central/sql-errors.js';
-import { printError } from './output.js';
+import { reportFailure } from './failure.js';
 import { centralCommand } from './commands/central.js';
 import { dbCommand } from './commands/db.js';
 import { evalFacesCommand } from './commands/eval-faces.js';
@@ -75,14 +73,7 @@ export async function runCli(argv: string[]): Promise<void> {
       process.exitCode = USAGE_ERRORS.has(e.code) ? EXIT_USAGE : e.exitCode;
       return;
     }
-    const explained = explainSqlError(e);
-    if (isClockfaceError(explained)) {
-      printError(`error: ${explained.message}`);
-      if (explained.hint) printError(explained.hint);
-      process.exitCode = 1;
-      return;
-    }
-    console.error(e);
+    reportFailure(e);
     process.exitCode = 1;
   }
 }

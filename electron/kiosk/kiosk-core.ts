@@ -17,7 +17,6 @@ import {
   type TemplateHit,
 } from '../../shared/kiosk/match-policy.js';
 import { KIOSK_CONNECT_TIMEOUT_MS, KIOSK_QUERY_TIMEOUT_MS, connectCentral } from '../central/connect.js';
-import { toVectorLiteral } from '../central/vector-literal.js';
 import { sendHeartbeat, syncCentralLastPunches } from './central-last-punches.js';
 import { uploadSnapshots } from './snapshot-upload.js';
 import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery.js';
@@ -32,7 +31,7 @@ import { lastPunchOf, recordPunch, type NewPunch, type StoredPunch } from './pun
 import { RosterSync, type SyncResult } from './roster-sync.js';
 import { Uploader, type UploadStatus } from './uploader.js';
 import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
-import { applySearchSettings, CENTRAL_EF_SEARCH } from '../central/search-settings.js';
+import { nearestPeople } from '../central/face-search.js';
 
 const log = createLogger('kiosk.core');
 
@@ -471,24 +470,11 @@ export class KioskCore {
           queryTimeoutMs: FALLBACK_TIMEOUT_MS,
         },
       );
-      await applySearchSettings(client);
-      const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; distance: number }>(
-        // The index scan takes the nearest templates (as many as the search settings' ef_search looks at); each
-        // person then counts once, by their nearest template, so that someone with many templates cannot hide the
-        // nearest other person from the margin rule (as judgeLocally widens its search for the same reason).
-        `SELECT employee_id, employee_no, full_name, min(distance) AS distance FROM (
-           SELECT e.id::int AS employee_id, e.employee_no, e.full_name, (t.embedding <-> $1::vector)::float8 AS distance
-           FROM face_templates t JOIN employees e ON e.id = t.employee_id
-           WHERE e.active AND t.model_id = $2
-             AND e.site IN (SELECT site FROM kiosks WHERE id = $3 UNION SELECT site FROM kiosk_sites WHERE kiosk_id = $3)
-           ORDER BY t.embedding <-> $1::vector LIMIT $5
-         ) nearest
-         GROUP BY employee_id, employee_no, full_name
-         ORDER BY distance LIMIT $4`,
-        [toVectorLiteral(descriptor), FACE_MODEL_ID, this.settings.kioskId, NEIGHBOURS, CENTRAL_EF_SEARCH],
-      );
-      for (const r of rows) this.centralNames.set(r.employee_id, { id: r.employee_id, employeeNo: r.employee_no, fullName: r.full_name });
-      const verdict = judgeFrame(rows.map((r) => ({ employeeId: r.employee_id, distance: r.distance })), this.policy);
+      // The same search as `clockface search` (electron/central/face-search.ts), over the sites this kiosk serves,
+      // active people only: the two nearest people are what the match rule needs (nearest, and the margin to the next).
+      const people = await nearestPeople(client, descriptor, 2, { kioskId: this.settings.kioskId });
+      for (const p of people) this.centralNames.set(p.employeeId, { id: p.employeeId, employeeNo: p.employeeNo, fullName: p.fullName });
+      const verdict = judgeFrame(people.map((p) => ({ employeeId: p.employeeId, distance: p.distance })), this.policy);
       // Someone central knows is being recognised: keep asking on the next frames (the policy wants N of M).
       if (verdict.kind !== 'candidate') this.lastFruitlessFallbackAt = this.monotonicNow();
       return verdict;

@@ -167,6 +167,11 @@ export class KioskService {
         return this.updateSettings(request as KioskRequest<'updateSettings'>);
       case 'attachSnapshot':
         return this.attachSnapshot(request as KioskRequest<'attachSnapshot'>);
+      case 'reportProblem': {
+        const { problem, detail } = request as KioskRequest<'reportProblem'>;
+        log.error('the kiosk screen reports a problem', { problem, detail });
+        return ok(null);
+      }
       case 'exitKiosk': {
         const allowed = this.admin((request as KioskRequest<'exitKiosk'>).adminToken);
         if (!allowed.ok) return allowed;
@@ -319,7 +324,10 @@ export class KioskService {
     let client: pg.Client;
     try {
       client = await this.core.connectPrimary();
-    } catch {
+    } catch (e) {
+      // Only an unreachable central is "cannot be reached": a refused login or a certificate that does not check out
+      // is a different problem with a different fix, and says so.
+      if (isClockfaceError(e) && e.code !== 'CENTRAL_UNREACHABLE') return fail(e.code, `enrolment needs central: ${e.message}`);
       return fail('CENTRAL_REQUIRED', 'enrolment needs the central database, and it cannot be reached now');
     }
     try {

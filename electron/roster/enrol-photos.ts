@@ -6,7 +6,8 @@ import type { FaceEngine } from '../../shared/face/engine.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../../shared/face/match-defaults.js';
 import { decodeImage } from '../face/decode-image.js';
 import type { RowErrorCode } from './roster-csv.js';
-import { addTemplate, nearestEmployees, type NewTemplate } from './roster-store.js';
+import { nearestPeople } from '../central/face-search.js';
+import { addTemplate, type NewTemplate } from './roster-store.js';
 
 /** Why a photo or template was refused, with the code the roster report uses. */
 export class EnrolmentRefused extends Error {
@@ -56,7 +57,8 @@ export async function storeTemplateGuarded(
   options: GuardOptions,
 ): Promise<boolean> {
   const threshold = options.threshold ?? DEFAULT_MATCH_THRESHOLD;
-  const [nearest] = await nearestEmployees(client, template.descriptor, 1, employee.employeeNo);
+  // Everyone else, deactivated people included: a face enrolled again under a new number is still a duplicate.
+  const [nearest] = await nearestPeople(client, template.descriptor, 1, { excludeEmployeeNo: employee.employeeNo, includeInactive: true });
   if (nearest && nearest.distance <= threshold && !options.allowDuplicateFace) {
     throw new EnrolmentRefused(
       'DUPLICATE_FACE',

@@ -105,9 +105,8 @@ async function applyRow(
   client: pg.ClientBase,
   p: PreparedRow,
   options: ImportOptions,
-  sitesCreated: Set<string>,
-): Promise<{ outcome: UpsertOutcome; templatesAdded: number }> {
-  if (await ensureSite(client, p.row.site)) sitesCreated.add(p.row.site);
+): Promise<{ outcome: UpsertOutcome; templatesAdded: number; siteCreated: boolean }> {
+  const siteCreated = await ensureSite(client, p.row.site);
   const { id, outcome } = await upsertEmployee(
     client,
     { employeeNo: p.row.employeeNo, fullName: p.row.fullName, department: p.row.department, site: p.row.site },
@@ -117,7 +116,7 @@ async function applyRow(
   for (const t of p.templates) {
     if (await storeTemplateGuarded(client, { id, employeeNo: p.row.employeeNo }, t, options)) templatesAdded++;
   }
-  return { outcome: outcome === 'unchanged' && templatesAdded > 0 ? 'updated' : outcome, templatesAdded };
+  return { outcome: outcome === 'unchanged' && templatesAdded > 0 ? 'updated' : outcome, templatesAdded, siteCreated };
 }
 
 /** A roster of 100k people with a few photo names each is ~10 MB; anything far beyond is not a roster. */
@@ -179,8 +178,10 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
       for (const p of batch) {
         await client.query('SAVEPOINT roster_row');
         try {
-          const result = await applyRow(client, p, options, sitesCreated);
+          const result = await applyRow(client, p, options);
           await client.query('RELEASE SAVEPOINT roster_row');
+          // Only now is the site really there: a row that fails later (a duplicate face) takes its new site with it.
+          if (result.siteCreated) sitesCreated.add(p.row.site);
           summary[result.outcome]++;
           summary.templatesAdded += result.templatesAdded;
         } catch (e) {

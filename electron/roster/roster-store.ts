@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { toVectorLiteral } from '../central/vector-literal.js';
-import { applySearchSettings } from '../central/search-settings.js';
 
 /**
  * Roster writes and reads on central, for the IT tooling (admin connection). Kiosks never call these: they read
@@ -130,39 +129,4 @@ export async function addTemplate(client: pg.ClientBase, employeeId: number, t: 
     [employeeId, FACE_MODEL_ID, toVectorLiteral(t.descriptor), t.quality, t.source, t.photoSha256],
   );
   return (result.rowCount ?? 0) > 0;
-}
-
-export interface Neighbour {
-  employeeNo: string;
-  fullName: string;
-  active: boolean;
-  distance: number;
-}
-
-/**
- * The nearest employees to a descriptor, through the hnsw index (one row per employee: its closest template).
- * `excludeEmployeeNo` leaves one person out (the duplicate-face guard asks "anyone else?").
- */
-export async function nearestEmployees(
-  client: pg.ClientBase,
-  descriptor: Float32Array,
-  k: number,
-  excludeEmployeeNo?: string,
-): Promise<Neighbour[]> {
-  await applySearchSettings(client);
-  // The inner query is the index scan (ORDER BY distance LIMIT); grouping by person happens on its few rows.
-  const { rows } = await client.query<{ employee_no: string; full_name: string; active: boolean; distance: number }>(
-    `SELECT employee_no, full_name, active, min(distance) AS distance FROM (
-       SELECT e.employee_no, e.full_name, e.active, t.embedding <-> $1 AS distance
-       FROM face_templates t JOIN employees e ON e.id = t.employee_id
-       WHERE t.model_id = $4 AND ($3::text IS NULL OR e.employee_no <> $3)
-       ORDER BY t.embedding <-> $1
-       LIMIT $2 * 8
-     ) nearest
-     GROUP BY employee_no, full_name, active
-     ORDER BY distance
-     LIMIT $2`,
-    [toVectorLiteral(descriptor), k, excludeEmployeeNo ?? null, FACE_MODEL_ID],
-  );
-  return rows.map((r) => ({ employeeNo: r.employee_no, fullName: r.full_name, active: r.active, distance: r.distance }));
 }

@@ -69,8 +69,11 @@ export class KioskApp {
     if (first.ok) this.setStatus(first.value);
     try {
       this.engine = await createBrowserFaceEngine({ modelsUrl: '/models/', wasmUrl: '/wasm/' });
-    } catch {
+    } catch (e) {
       this.problem = 'models-missing';
+      // The screen says so; the cause goes to main's log, where whoever repairs the install will look.
+      const detail = (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).slice(0, 300);
+      void this.bridge.api.reportProblem({ problem: 'models-missing', detail });
     }
     if (this.engine) {
       this.camera = new CameraLoop(this.video, this.engine, 'tiny416', (f) => this.onFrame(f), (p) => this.onCameraProblem(p));

@@ -22,6 +22,7 @@ export function bindKioskApi(send: (channel: KioskChannel, request: unknown) => 
     enrolEmployee: bind('enrolEmployee'),
     syncNow: bind('syncNow'),
     attachSnapshot: bind('attachSnapshot'),
+    reportProblem: bind('reportProblem'),
     exitKiosk: bind('exitKiosk'),
     updateSettings: bind('updateSettings'),
   } satisfies KioskApi;

@@ -65,6 +65,11 @@ export const KIOSK_REQUESTS = {
   syncNow: z.object({ adminToken }),
   /** The audit snapshot of a punch just made (only when the kiosk takes them): a small JPEG, base64. */
   attachSnapshot: z.object({ punchId: z.uuid(), jpegBase64: z.string().min(8).max(88_000) }),
+  /**
+   * Something the screen could not do that an operator should hear of (main logs it; the screen already says it): the
+   * face models did not load, the camera failed. `detail` is the error's own text, never a person's data.
+   */
+  reportProblem: z.object({ problem: z.enum(['models-missing', 'camera-failed']), detail: z.string().max(300) }),
   /** Leaves the kiosk (Electron: quits the full-screen app). Only from admin mode. */
   exitKiosk: z.object({ adminToken }),
   updateSettings: z.object({
@@ -158,6 +163,7 @@ export interface KioskResponses {
   enrolEmployee: EnrolOutcomeView;
   syncNow: SyncSummaryView;
   attachSnapshot: null;
+  reportProblem: null;
   exitKiosk: null;
   updateSettings: KioskStatusView;
 }

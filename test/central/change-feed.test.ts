@@ -230,3 +230,59 @@ describe.each(serverFactories())('roster change feed under concurrent writers on
     expect(expected.length).toBeGreaterThan(100);
   });
 });
+
+// LISTEN/NOTIFY crosses connections only on a real server (NOTES.md: the embedded central keeps them apart).
+describe.each(serverFactories('notifications to listening kiosks'))('roster notifications on $label', (factory) => {
+  let central: TestCentral;
+  let admin: pg.Client;
+  let listener: pg.Client;
+  const heard: Array<{ channel: string; payload: string | undefined }> = [];
+
+  beforeAll(async () => {
+    central = await startMigrated(factory);
+    admin = await central.connect();
+    await addSite(admin, 'north');
+    listener = await central.connect();
+    listener.on('notification', (n) => heard.push({ channel: n.channel, payload: n.payload }));
+    await listener.query('LISTEN clockface_roster');
+    await listener.query('LISTEN clockface_test_fence');
+  });
+  afterAll(async () => {
+    await listener.end();
+    await admin.end();
+    await central.close();
+  });
+
+  /**
+   * Roster notifications heard so far, once everything committed before this call has arrived: notifications come in
+   * commit order, so a fence sent last has arrived only after all of them.
+   */
+  let fences = 0;
+  const settled = async (): Promise<number> => {
+    const fence = String(++fences);
+    await admin.query("SELECT pg_notify('clockface_test_fence', $1)", [fence]);
+    for (let i = 0; i < 200 && !heard.some((h) => h.channel === 'clockface_test_fence' && h.payload === fence); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(heard.some((h) => h.channel === 'clockface_test_fence' && h.payload === fence), 'fence notification arrived').toBe(true);
+    return heard.filter((h) => h.channel === 'clockface_roster').length;
+  };
+
+  it('a statement that changes no row wakes no kiosk; a change wakes each once per transaction', async () => {
+    await admin.query("INSERT INTO employees (employee_no, full_name, site) VALUES ('Q-1', 'Quiet One', 'north'), ('Q-2', 'Quiet Two', 'north')");
+    const start = await settled();
+    expect(start).toBeGreaterThanOrEqual(1);
+    // What a re-import of an unchanged roster does: upserts that find every row as it is, and a no-op update.
+    await admin.query(
+      `INSERT INTO employees AS e (employee_no, full_name, site) VALUES ('Q-1', 'Quiet One', 'north'), ('Q-2', 'Quiet Two', 'north')
+       ON CONFLICT (employee_no) DO UPDATE SET full_name = EXCLUDED.full_name
+       WHERE (e.full_name, e.site) IS DISTINCT FROM (EXCLUDED.full_name, EXCLUDED.site)`,
+    );
+    await admin.query("UPDATE employees SET full_name = full_name WHERE employee_no LIKE 'Q-%'");
+    await admin.query("DELETE FROM face_templates WHERE employee_id = -1");
+    expect(await settled()).toBe(start);
+    // A real change, of two rows in one transaction: one notification.
+    await admin.query("UPDATE employees SET full_name = full_name || ' (renamed)' WHERE employee_no LIKE 'Q-%'");
+    expect(await settled()).toBe(start + 1);
+  });
+});

@@ -2,14 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { CENTRAL_EF_SEARCH } from '../../electron/central/search-settings.js';
 import { fromVectorLiteral, toVectorLiteral } from '../../electron/central/vector-literal.js';
-import { nearestEmployees } from '../../electron/roster/roster-store.js';
+import { nearestPeople, PEOPLE_SEARCH_SQL, peopleSearchParams } from '../../electron/central/face-search.js';
+import { applySearchSettings } from '../../electron/central/search-settings.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { addSite } from '../support/roster-fixtures.js';
 
 const EMPLOYEES = 500;
 const TEMPLATES_PER_EMPLOYEE = 4;
 
-/** The 1:N query the IT search and the kiosks' central fallback run. */
+/** A bare k-nearest query on the index (the product's search, PEOPLE_SEARCH_SQL, is built from such scans). */
 const KNN = 'SELECT id, employee_id, embedding <-> $1 AS distance FROM face_templates ORDER BY embedding <-> $1 LIMIT 5';
 
 describe.each(centralFactories())('1:N face search on $label', (factory) => {
@@ -54,6 +55,26 @@ describe.each(centralFactories())('1:N face search on $label', (factory) => {
     expect(plan).not.toMatch(/Seq Scan/);
   });
 
+  it("plans the product's people search (every 1:N search on central) on the hnsw index, one scan per person found", async () => {
+    const probe = await client.query<{ embedding: string }>('SELECT embedding::text FROM face_templates LIMIT 1');
+    const descriptor = fromVectorLiteral(probe.rows[0]?.embedding ?? '');
+    await applySearchSettings(client);
+    // At 2,000 templates an exact scan of the joined, filtered query is cheaper and the planner says so; at production
+    // sizes it takes the index. Turning sequential scans off shows the plan that the index makes possible.
+    await client.query('SET enable_seqscan = off');
+    try {
+      for (const scope of [{}, { kioskId: 1 }, { excludeEmployeeNo: 'P1', includeInactive: true }]) {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${PEOPLE_SEARCH_SQL}`, peopleSearchParams(descriptor, 3, scope));
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        // The first person and each further one: two index scans in the plan (the CTE's base and recursive terms).
+        expect(plan.match(/Index Scan using face_templates_embedding_hnsw on face_templates/g), plan).toHaveLength(2);
+        expect(plan, plan).not.toMatch(/Seq Scan on face_templates/);
+      }
+    } finally {
+      await client.query('RESET enable_seqscan');
+    }
+  });
+
   it('finds a stored template as its own nearest neighbour through the index', async () => {
     const { rows: sample } = await client.query<{ id: string; embedding: string }>(
       'SELECT id::text, embedding::text FROM face_templates ORDER BY id LIMIT 20',
@@ -94,11 +115,21 @@ describe.each(centralFactories())('1:N face search on $label', (factory) => {
     // sizes it takes the index. Turning sequential scans off gives this small table the large table's plan.
     await client.query('SET enable_seqscan = off');
     try {
-      const found = await nearestEmployees(client, Float32Array.from(centre), 1, 'CROWD');
+      const guard = { excludeEmployeeNo: 'CROWD', includeInactive: true };
+      const found = await nearestPeople(client, Float32Array.from(centre), 1, guard);
       expect(found.map((n) => n.employeeNo)).toEqual(['OTHER']);
       expect(found[0]?.distance).toBeCloseTo(0.08, 2);
+      // And without the iterative scan the same query misses OTHER: the setting is what finds it, not luck.
+      await client.query('SET hnsw.iterative_scan = off');
+      const { rows } = await client.query<{ employee_no: string }>(PEOPLE_SEARCH_SQL, peopleSearchParams(Float32Array.from(centre), 1, guard));
+      expect(rows.map((r) => r.employee_no)).not.toContain('OTHER');
+      // Nor does it need the exclusion: the nearest two people are CROWD and then OTHER, however many templates CROWD has.
+      await applySearchSettings(client);
+      const two = await nearestPeople(client, Float32Array.from(centre), 2, {});
+      expect(two.map((n) => n.employeeNo)).toEqual(['CROWD', 'OTHER']);
     } finally {
       await client.query('RESET enable_seqscan');
+      await applySearchSettings(client);
     }
   });
 });

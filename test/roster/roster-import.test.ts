@@ -159,7 +159,7 @@ describe.each(centralFactories())('roster import on $label', (factory) => {
     }
     const missing = await cli(['roster', 'import', join(root, 'no-such-roster.csv')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^error: cannot read .*no-such-roster\.csv: no such file\n$/);
+    expect(missing.stderr).toMatch(/^error: cannot read .*no-such-roster\.csv: no such file \[ROSTER_INVALID\]\n$/);
   });
 
   it('--dry-run checks and enrols everything, writes nothing; without --json it shows progress and a summary', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportSummary } from '../../electron/roster/import-roster.js';
-import type { Neighbour } from '../../electron/roster/roster-store.js';
+import type { Neighbour } from '../../electron/cli/commands/search.js';
 import type { SearchDecision } from '../../electron/cli/commands/search.js';
 import { BBT_DIR, bbtPhoto, PEOPLE } from '../support/faces.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
@@ -11,6 +11,8 @@ import { runCli } from '../support/run-cli.js';
 import { registerKiosk } from '../../electron/central/kiosk-registry.js';
 import type { DuplicateFaceReport } from '../../electron/roster/duplicate-faces.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
+import { decodeImage } from '../../electron/face/decode-image.js';
+import { nodeFaceEngine } from '../../electron/face/node-face-engine.js';
 
 const HEADER = 'employee_no,full_name,department,site,photos,pin';
 const employeeNo = (person: string) => `BBT-${person.toUpperCase()}`;
@@ -62,6 +64,19 @@ describe.each(centralFactories())('central 1:N search and the duplicate-face gua
     expect(allowed.summary).toMatchObject({ created: 1, failed: 0, templatesAdded: 1 });
   });
 
+  it('a refused row does not report the new site it would have created', async () => {
+    const csv = `${HEADER}\nNEW-2,Also Not Penny,Front,penny-town,penny/penny5.png,\n`;
+    const refused = await importCsv('impostor-site.csv', csv);
+    expect(refused.summary.errors).toEqual([expect.objectContaining({ employeeNo: 'NEW-2', code: 'DUPLICATE_FACE' })]);
+    expect(refused.summary.sitesCreated).toEqual([]);
+    const admin = await central.connect();
+    try {
+      expect((await admin.query("SELECT 1 FROM sites WHERE code = 'penny-town'")).rowCount).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('the same face twice in one file is caught too (the guard sees rows applied earlier in the batch)', async () => {
     // Make sheldon a stranger to central first, so the only earlier holder of the face is line 2 of this file.
     const admin = await central.connect();
@@ -107,5 +122,51 @@ describe.each(centralFactories())('central 1:N search and the duplicate-face gua
     const all = JSON.parse((await cli(['roster', 'duplicates', '--all', '--json'])).stdout) as DuplicateFaceReport;
     expect(all.templatesChecked).toBeGreaterThan(report.templatesChecked); // IT's own imports are checked too
     expect((await cli(['roster', 'duplicates', '--threshold', 'lots'])).code).toBe(2);
+  });
+
+  it('`clockface search` applies the kiosk rule: a look-alike behind 300 templates of one person makes it ambiguous, and inactive people do not count', async () => {
+    // Howard's fifth photo, as `clockface search` sees it.
+    const engine = await nodeFaceEngine();
+    const analysis = await engine.analyze(await decodeImage(bbtPhoto('howard', 5)), { detector: 'ssd', padding: 'auto', purpose: 'kiosk' });
+    const probe = Array.from(analysis.face?.descriptor.values ?? []);
+    expect(probe).toHaveLength(128);
+    const admin = await central.connect();
+    try {
+      const { rows: ids } = await admin.query<{ id: number }>(
+        `INSERT INTO employees (employee_no, full_name, site) VALUES ('MANY-1', 'Many Templates', 'pasadena'), ('LOOK-1', 'Look Alike', 'pasadena')
+         RETURNING id::int`,
+      );
+      // 300 templates within 0.01 of the probe for one person; one template 0.04 away for the other.
+      await admin.query(
+        `INSERT INTO face_templates (employee_id, model_id, embedding, source)
+         SELECT $1, $4, (SELECT array_agg(c + (random() - 0.5) * 0.0015) FROM unnest($2::real[]) c WHERE r > 0)::vector, 'import'
+         FROM generate_series(1, $3::int) r`,
+        [ids[0]?.id, probe, 300, FACE_MODEL_ID],
+      );
+      await admin.query("INSERT INTO face_templates (employee_id, model_id, embedding, source) VALUES ($1, $2, $3, 'import')", [
+        ids[1]?.id,
+        FACE_MODEL_ID,
+        `[${probe.map((v, i) => (i === 0 ? v + 0.04 : v)).join(',')}]`,
+      ]);
+      const search = async (...extra: string[]) => {
+        const r = await cli(['search', bbtPhoto('howard', 5), '--json', '--k', '3', ...extra]);
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as { neighbours: Neighbour[]; decision: SearchDecision };
+      };
+      const both = await search();
+      expect(both.neighbours.slice(0, 2).map((n) => n.employeeNo)).toEqual(['MANY-1', 'LOOK-1']);
+      expect(both.decision).toMatchObject({ match: null, verdict: 'ambiguous' });
+      // The look-alike leaves: a clear match again; listed only when asked, marked inactive, and never decisive.
+      await admin.query("UPDATE employees SET active = false WHERE employee_no = 'LOOK-1'");
+      const clear = await search();
+      expect(clear.neighbours.map((n) => n.employeeNo)).not.toContain('LOOK-1');
+      expect(clear.decision).toMatchObject({ match: 'MANY-1', verdict: 'candidate' });
+      const listed = await search('--include-inactive');
+      expect(listed.neighbours[1]).toMatchObject({ employeeNo: 'LOOK-1', active: false });
+      expect(listed.decision).toMatchObject({ match: 'MANY-1' });
+    } finally {
+      await admin.query("DELETE FROM face_templates WHERE employee_id IN (SELECT id FROM employees WHERE employee_no IN ('MANY-1', 'LOOK-1'))");
+      await admin.end();
+    }
   });
 });

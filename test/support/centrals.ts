@@ -3,7 +3,7 @@ import pg from 'pg';
 import { startEmbeddedCentral } from '../../electron/central/embedded.js';
 import { connectCentral } from '../../electron/central/connect.js';
 import { migrateCentral } from '../../electron/central/migrate.js';
-import { requireSystemParts, realPostgresPart } from './system-parts.js';
+import { partsPresent, requireSystemParts, realPostgresPart } from './system-parts.js';
 
 /** A central database for one test file: an in-memory embedded central, or a fresh database on a real server. */
 export interface TestCentral {
@@ -96,9 +96,14 @@ export function centralFactories(): CentralFactory[] {
   return serverUrl ? [embeddedFactory, serverFactory(serverUrl)] : [embeddedFactory];
 }
 
-/** Only the real server, for behaviour the embedded central cannot have (login roles, concurrent transactions). */
-export function serverFactories(): CentralFactory[] {
-  return centralFactories().filter((f) => f.kind === 'server');
+/**
+ * Only the real server, for behaviour the embedded central cannot have (login roles, concurrent transactions). Where
+ * there is none, `what` shows as a skipped test saying so (and how to get a server), not as nothing at all.
+ */
+export function serverFactories(what = 'what needs a real PostgreSQL server'): CentralFactory[] {
+  const servers = centralFactories().filter((f) => f.kind === 'server');
+  if (servers.length === 0) partsPresent(what, [realPostgresPart()]);
+  return servers;
 }
 
 export async function startMigrated(factory: CentralFactory): Promise<TestCentral> {

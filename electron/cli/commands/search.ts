@@ -4,7 +4,7 @@ import { DEFAULT_MATCH_MARGIN, DEFAULT_MATCH_THRESHOLD } from '../../../shared/f
 import { judgeFrame, type FrameVerdict } from '../../../shared/kiosk/match-policy.js';
 import { decodeImage } from '../../face/decode-image.js';
 import { nodeFaceEngine } from '../../face/node-face-engine.js';
-import { nearestEmployees, type Neighbour } from '../../roster/roster-store.js';
+import { nearestPeople, type NearPerson } from '../../central/face-search.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 import { printJson, printLine } from '../output.js';
 
@@ -21,10 +21,17 @@ export interface SearchDecision {
   margin: number;
 }
 
-/** The kiosk's own rule (shared/kiosk/match-policy.ts) applied to central's answer. */
+/** One person in the answer of `clockface search --json`. */
+export type Neighbour = Omit<NearPerson, 'employeeId'>;
+
+/**
+ * The kiosk's own rule (shared/kiosk/match-policy.ts) applied to central's answer: active people only, the nearest
+ * within the threshold and clearly nearer than the next, as a kiosk would decide.
+ */
 export function decide(neighbours: readonly Neighbour[]): SearchDecision {
   const config = { threshold: DEFAULT_MATCH_THRESHOLD, margin: DEFAULT_MATCH_MARGIN };
-  const verdict = judgeFrame(neighbours.map((n) => ({ employeeId: n.employeeNo, distance: n.distance })), config);
+  const active = neighbours.filter((n) => n.active);
+  const verdict = judgeFrame(active.map((n) => ({ employeeId: n.employeeNo, distance: n.distance })), config);
   return { match: verdict.kind === 'candidate' ? verdict.employeeId : null, verdict: verdict.kind, ...config };
 }
 
@@ -34,14 +41,17 @@ export function searchCommand(): Command {
       .description('1:N search of central (hnsw index): the employees whose enrolled faces are nearest to a photo')
       .argument('<photo>', 'a photo with a face (the largest face is searched)')
       .addOption(new Option('--k <n>', 'how many employees to list').default(5).argParser(parseK))
+      .option('--include-inactive', 'list deactivated employees too (marked); the decision still counts active people only')
       .option('--json', 'print machine-readable JSON'),
-  ).action(async (photo: string, options: CentralOptions & { k: number; json?: boolean }) => {
+  ).action(async (photo: string, options: CentralOptions & { k: number; includeInactive?: boolean; json?: boolean }) => {
     const engine = await nodeFaceEngine();
     const analysis = await engine.analyze(await decodeImage(photo), { detector: 'ssd', padding: 'auto', purpose: 'kiosk' });
     if (analysis.face === null) throw new ClockfaceError('INVALID_ARGUMENT', `no face found in ${photo}`);
     const descriptor = analysis.face.descriptor.values;
     await withCentral(options, async (client) => {
-      const neighbours = await nearestEmployees(client, descriptor, options.k);
+      // The same search as the kiosk's central fallback (electron/central/face-search.ts), over every site.
+      const found = await nearestPeople(client, descriptor, options.k, { includeInactive: options.includeInactive ?? false });
+      const neighbours: Neighbour[] = found.map(({ employeeId: _id, ...rest }) => rest);
       const decision = decide(neighbours);
       if (options.json) {
         printJson({ photo, quality: analysis.ok ? [] : analysis.issues, neighbours, decision });
