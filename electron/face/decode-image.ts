@@ -41,7 +41,17 @@ export function readImageFile(path: string): Buffer {
  * and grayscale converted to sRGB, alpha flattened onto the padding grey, large images scaled down.
  */
 export async function decodeImage(input: string | Buffer): Promise<RgbImage> {
-  const bytes = typeof input === 'string' ? readImageFile(input) : input;
+  if (typeof input !== 'string') return decodeBytes(input);
+  try {
+    return await decodeBytes(readImageFile(input));
+  } catch (e) {
+    // A message about a file names the file: "not a readable image" alone leaves a person guessing which.
+    if (e instanceof ClockfaceError) throw new ClockfaceError(e.code, `${input}: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+    throw e;
+  }
+}
+
+async function decodeBytes(bytes: Buffer): Promise<RgbImage> {
   if (bytes.length > MAX_IMAGE_BYTES) throw tooLarge();
   const grey = { r: PAD_GREY, g: PAD_GREY, b: PAD_GREY };
   const options = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' } as const;

@@ -12,8 +12,8 @@ function runWithout(file: string, config: string, env: Record<string, string | u
   const dir = mkdtempSync(join(tmpdir(), 'clockface-skipped-'));
   try {
     const out = join(dir, 'report.json');
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, CLOCKFACE_REQUIRE_SYSTEM_PARTS: undefined, ...env };
-    for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
+    const merged: Record<string, string | undefined> = { ...process.env, CLOCKFACE_REQUIRE_SYSTEM_PARTS: undefined, ...env };
+    const childEnv = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined));
     const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', config, file, '--reporter=json', `--outputFile=${out}`], {
       encoding: 'utf8',
       env: childEnv,

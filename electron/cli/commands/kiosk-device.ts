@@ -192,9 +192,7 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         if (options.offline) core.settings.centralFallback = false;
         let outcome: FrameOutcome | null = null;
         for (const photo of photos) {
-          const image = await decodeImage(photo).catch((e: unknown) => {
-            throw e instanceof ClockfaceError ? new ClockfaceError(e.code, `${photo}: ${e.message}`) : e;
-          });
+          const image = await decodeImage(photo); // its errors name the photo
           const analysis = await engine.analyze(image, { detector: options.detector, padding: 'auto', purpose: 'kiosk' });
           outcome = await core.processFrame(analysis);
           if (outcome.kind === 'punched' || outcome.kind === 'already') break;
