@@ -58,7 +58,20 @@ export class ClockfaceError extends Error {
 }
 
 /** Result type used across the bridge: results, not throws. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+export type Result<T> = { ok: true; value: T } | { ok: false; error: BridgeError };
+
+/**
+ * An error as it crosses the bridge. The screen says it in the person's language from `code` (and the numbers
+ * beside it), never from `message`, which is for logs and operators.
+ */
+export interface BridgeError {
+  code: ErrorCode;
+  message: string;
+  /** Wrong admin PIN: tries left before the lock. */
+  attemptsLeft?: number;
+  /** Locked: until when (ISO). */
+  until?: string;
+}
 
 export function isClockfaceError(e: unknown): e is ClockfaceError {
   return e instanceof ClockfaceError;

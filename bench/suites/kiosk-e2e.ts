@@ -279,7 +279,7 @@ async function setUp(work: string, central: EmbeddedCentral): Promise<string> {
   await cli(['roster', 'import', csv, '--photos', BBT_DIR]);
   const added = JSON.parse(await cli(['kiosk', 'add', 'bench-door', '--site', 'hq', '--json'])) as Record<string, unknown>;
   const settingsFile = join(work, 'kiosk-settings.json');
-  writeFileSync(settingsFile, JSON.stringify({ ...added, policy: { debounceSeconds: 0 } }));
+  writeFileSync(settingsFile, JSON.stringify({ ...added, policy: { debounceSeconds: 0, confirmOppositeSeconds: 0 } }));
   const kioskDir = join(work, 'kiosk');
   await cli(['kiosk', 'init', '--kiosk-dir', kioskDir, '--settings', settingsFile]);
   return kioskDir;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
@@ -41,6 +42,16 @@ const FALLBACK_PAUSE_MS = 30_000;
 /** After a fallback search that found nobody, none for this long: a stranger at the kiosk must not hammer central. */
 const FALLBACK_INTERVAL_MS = 2_000;
 
+/**
+ * A new punch needs a new presentation: after a decision the person must leave the camera first. Leaving is this
+ * many frames in a row with no face at all (one missed detection while someone chats at the kiosk is not leaving),
+ * or no frame analysed for PRESENCE_GAP_MS (the kiosk was showing the PIN pad or admin mode meanwhile).
+ */
+const DEPARTURE_FRAMES = 3;
+const PRESENCE_GAP_MS = 20_000;
+/** How long a "Clock OUT?" question waits for its answer. */
+const CONFIRM_TIMEOUT_MS = 20_000;
+
 /** Templates fetched per frame: enough to see the best and the runner-up employee even with many templates each. */
 const NEIGHBOURS = 20;
 /** How far judgeLocally widens its search when all near hits are one person's (see there). */
@@ -60,7 +71,11 @@ export type FrameOutcome =
   | { kind: 'punched'; punch: StoredPunch; employee: EmployeeSummary; source: 'cache' | 'central' }
   | { kind: 'turn-head'; direction: TurnDirection; employee: EmployeeSummary }
   | { kind: 'turn-failed'; reason: 'timeout' | 'someone-else' }
-  | { kind: 'already'; employee: EmployeeSummary; direction: 'in' | 'out'; at: Date };
+  | { kind: 'already'; employee: EmployeeSummary; direction: 'in' | 'out'; at: Date }
+  /** Recognised again without having left the camera since the last decision: nothing is punched. */
+  | { kind: 'still-here'; employee: EmployeeSummary; direction: 'in' | 'out'; at: Date }
+  /** An OUT moments after an IN: the person answers `confirmPunch` (with this id) before anything is recorded. */
+  | { kind: 'confirm'; confirmationId: string; employee: EmployeeSummary; direction: 'in' | 'out'; lastDirection: 'in' | 'out'; lastAt: Date };
 
 export interface KioskStatus {
   kioskName: string;
@@ -118,6 +133,22 @@ export class KioskCore {
     source: 'cache' | 'central';
     /** The descriptor of the frame that was recognised: the turned face must be this face. */
     face: Float32Array;
+  } | null = null;
+  /**
+   * The person of the last decision (punch, "already", question), until they leave the camera: see DEPARTURE_FRAMES.
+   * `lastFrameAt` is monotonic; `emptyFrames` counts the frames in a row with nobody in them.
+   */
+  private present: { employeeId: number; direction: 'in' | 'out'; at: Date } | null = null;
+  private emptyFrames = 0;
+  private lastFrameAt = Number.NEGATIVE_INFINITY;
+  /** The "Clock OUT?" question waiting for its answer, and the punch a yes makes. */
+  private question: {
+    id: string;
+    employeeId: number;
+    direction: 'in' | 'out';
+    distance: number;
+    source: 'cache' | 'central';
+    expiresAt: number;
   } | null = null;
   /** Kiosk clock minus central clock at the last heartbeat (ms), or null before the first. */
   private clockOffsetMs: number | null = null;
@@ -307,6 +338,7 @@ export class KioskCore {
    * records a punch (or says "already") at once.
    */
   async processDescriptor(descriptor: Float32Array | null, issues: QualityIssue[], yaw: number | null = null): Promise<FrameOutcome> {
+    this.notePresence(descriptor === null && (issues.length === 0 || issues.includes('NO_FACE')));
     if (this.challenge) return this.continueChallenge(descriptor, yaw);
     if (descriptor === null) {
       this.voter.push({ kind: 'no-face' });
@@ -321,6 +353,13 @@ export class KioskCore {
         source = 'central';
       }
     }
+    // The person last decided on, still there: nothing is being decided, so no votes are needed to say so.
+    if (verdict.kind === 'candidate' && this.present?.employeeId === verdict.employeeId) {
+      this.voter.reset();
+      const last = this.lastPunchFor(verdict.employeeId, this.now());
+      const employee = this.employee(verdict.employeeId);
+      return { kind: 'still-here', employee, direction: last?.direction ?? this.present.direction, at: last?.recordedAt ?? this.present.at };
+    }
     const vote = this.voter.push(verdict);
     if (vote.kind === 'pending') return { kind: 'pending', agreeing: vote.agreeing, needed: vote.needed };
     if (vote.kind === 'none') {
@@ -332,9 +371,31 @@ export class KioskCore {
     const employee = this.employee(vote.employeeId);
     const at = this.now();
     const last = this.lastPunchFor(vote.employeeId, at);
+    // Still standing there since the last decision about them: say so quietly, never punch again (someone chatting at
+    // the kiosk after clocking in was clocked OUT at the end of the debounce before).
+    if (this.present?.employeeId === vote.employeeId) {
+      return { kind: 'still-here', employee, direction: last?.direction ?? this.present.direction, at: last?.recordedAt ?? this.present.at };
+    }
     const decision = decidePunch(last, at, this.policy);
     // "Already clocked in at 09:02" shows the time recorded on that punch, as the person saw it then.
-    if (decision.action === 'already') return { kind: 'already', employee, direction: decision.direction, at: last?.recordedAt ?? decision.at };
+    if (decision.action === 'already') {
+      const shown = last?.recordedAt ?? decision.at;
+      this.present = { employeeId: vote.employeeId, direction: decision.direction, at: shown };
+      return { kind: 'already', employee, direction: decision.direction, at: shown };
+    }
+    if (decision.action === 'confirm') {
+      const lastAt = last?.recordedAt ?? decision.lastAt;
+      this.present = { employeeId: vote.employeeId, direction: decision.lastDirection, at: lastAt };
+      this.question = {
+        id: randomUUID(),
+        employeeId: vote.employeeId,
+        direction: decision.direction,
+        distance: vote.distance,
+        source,
+        expiresAt: this.monotonicNow() + CONFIRM_TIMEOUT_MS,
+      };
+      return { kind: 'confirm', confirmationId: this.question.id, employee, direction: decision.direction, lastDirection: decision.lastDirection, lastAt };
+    }
     if (this.settings.liveness === 'turn-head') {
       const check = LivenessChallenge.start(vote.employeeId, at, this.options.random ?? Math.random);
       this.challenge = { check, employeeId: vote.employeeId, direction: decision.direction, distance: vote.distance, source, face: Float32Array.from(descriptor) };
@@ -347,8 +408,33 @@ export class KioskCore {
       matchDistance: vote.distance,
       at,
     });
+    this.present = { employeeId: vote.employeeId, direction: punch.direction, at: punch.at };
     log.info('punch recorded', { direction: punch.direction, source });
     return { kind: 'punched', punch, employee, source };
+  }
+
+  /**
+   * The answer to a "Clock OUT?" question: yes records the punch it asked about (with the recognition's distance), no
+   * or a stale id records nothing. Null when there is no such question any more (answered, expired, superseded).
+   */
+  confirmPunch(confirmationId: string, yes: boolean): { punch: StoredPunch; employee: EmployeeSummary; source: 'cache' | 'central' } | null {
+    const q = this.question;
+    if (!q || q.id !== confirmationId || this.monotonicNow() > q.expiresAt) return null;
+    this.question = null;
+    if (!yes) return null;
+    const punch = this.recordPunch({ employeeId: q.employeeId, direction: q.direction, method: 'face', matchDistance: q.distance, at: this.now() });
+    this.present = { employeeId: q.employeeId, direction: punch.direction, at: punch.at };
+    log.info('punch recorded', { direction: punch.direction, source: q.source, confirmed: true });
+    return { punch, employee: this.employee(q.employeeId), source: q.source };
+  }
+
+  /** Frames with nobody in them, and long pauses in analysis, end the presentation of the last person decided on. */
+  private notePresence(empty: boolean): void {
+    const t = this.monotonicNow();
+    if (t - this.lastFrameAt > PRESENCE_GAP_MS) this.present = null;
+    this.lastFrameAt = t;
+    this.emptyFrames = empty ? this.emptyFrames + 1 : 0;
+    if (this.emptyFrames >= DEPARTURE_FRAMES) this.present = null;
   }
 
   /** A frame during the head-turn check: the same person (or nobody recognisable) must turn as asked, in time. */
@@ -381,6 +467,7 @@ export class KioskCore {
       liveness: 'passed',
       at: this.now(),
     });
+    this.present = { employeeId: challenge.employeeId, direction: punch.direction, at: punch.at };
     log.info('punch recorded', { direction: punch.direction, source: challenge.source, liveness: 'passed' });
     return { kind: 'punched', punch, employee, source: challenge.source };
   }
@@ -415,7 +502,10 @@ export class KioskCore {
     return stored;
   }
 
-  /** Forget the frames seen so far (the face left the camera). */
+  /**
+   * Forget the frames seen so far (the screen went back to the camera, or the person left). Who was last decided on
+   * is kept: only frames without them (DEPARTURE_FRAMES) or a pause in analysis end that.
+   */
   resetFrames(): void {
     this.voter.reset();
     this.challenge = null;

@@ -7,6 +7,7 @@ import { bindKioskApi } from '../../shared/kiosk/bind-api.js';
 import {
   fail,
   parseRequest,
+  type ConfirmOutcomeView,
   type EmployeeView,
   type FrameOutcomeView,
   type KioskApi,
@@ -150,6 +151,21 @@ export class KioskService {
         return ok(null);
       case 'punchWithPin':
         return ok(await this.punchWithPin(request as KioskRequest<'punchWithPin'>));
+      case 'confirmPunch': {
+        const { confirmationId, yes } = request as KioskRequest<'confirmPunch'>;
+        const done = this.core.confirmPunch(confirmationId, yes);
+        if (!done) return ok<ConfirmOutcomeView>({ kind: 'not-punched' });
+        this.uploadSoon();
+        const { punch, employee } = done;
+        return ok<ConfirmOutcomeView>({
+          kind: 'punched',
+          punchId: punch.id,
+          employee: { employeeNo: employee.employeeNo, fullName: employee.fullName },
+          direction: punch.direction,
+          at: punch.at.toISOString(),
+          queued: true,
+        });
+      }
       case 'getStatus':
         return ok(this.status());
       case 'unlockAdmin':
@@ -216,11 +232,21 @@ export class KioskService {
           queued: true,
         };
       case 'already':
+      case 'still-here':
         return {
-          kind: 'already',
+          kind: outcome.kind,
           employee: { employeeNo: outcome.employee.employeeNo, fullName: outcome.employee.fullName },
           direction: outcome.direction,
           at: outcome.at.toISOString(),
+        };
+      case 'confirm':
+        return {
+          kind: 'confirm',
+          confirmationId: outcome.confirmationId,
+          employee: { employeeNo: outcome.employee.employeeNo, fullName: outcome.employee.fullName },
+          direction: outcome.direction,
+          lastDirection: outcome.lastDirection,
+          lastAt: outcome.lastAt.toISOString(),
         };
     }
   }
@@ -247,14 +273,13 @@ export class KioskService {
   }
 
   private async punchWithPin(request: KioskRequest<'punchWithPin'>): Promise<PinOutcomeView> {
-    const row = this.core.db
-      .prepare('SELECT id, employee_no, full_name, pin_hash FROM employees WHERE employee_no = ?')
-      .get(request.employeeNo) as { id: number; employee_no: string; full_name: string; pin_hash: string | null } | undefined;
+    const row = this.employeeByNumber(request.employeeNo);
     // An unknown number or one without a PIN is "wrong" like a wrong PIN, and counts the same: the screen must not
     // tell a stranger which employee numbers exist.
     // Two locks: per employee number, and kiosk-wide across all numbers (one PIN tried against everyone).
     const check = await this.pins.checkWindowed(EMPLOYEE_PINS_SUBJECT, this.pinSpray, () =>
-      this.pins.check(request.employeeNo, async () =>
+      // Counted per number as typed, case folded: "raj-1" and "RAJ-1" share one count, or each spelling would get its own tries.
+      this.pins.check(request.employeeNo.toLowerCase(), async () =>
         row?.pin_hash ? verifyPin(request.pin, row.pin_hash) : (await verifyPin(request.pin, DUMMY_HASH), false),
       ),
     );
@@ -268,6 +293,7 @@ export class KioskService {
     // The same last punch as a face punch: recording order and monotonic elapsed time, so a clock jump between two
     // PIN entries neither double-punches nor flips IN/OUT.
     const last = this.core.lastPunchFor(row.id, now);
+    // A PIN typed in is a deliberate choice: an OUT minutes after an IN is punched, not asked about as a face is.
     const decision = decidePunch(last, now, this.core.policy);
     if (decision.action === 'already') {
       return { kind: 'already', employee, direction: decision.direction, at: (last?.recordedAt ?? decision.at).toISOString() };
@@ -277,12 +303,29 @@ export class KioskService {
     return { kind: 'punched', employee, direction: punch.direction, at: punch.at.toISOString(), queued: true };
   }
 
+  /**
+   * The employee a typed number names: exactly as the roster spells it, or else the one number that differs only in
+   * case ("raj-1" for "RAJ-1": people do not type capitals on a kiosk). Two roster numbers differing only in case
+   * leave a case-folded entry naming nobody.
+   */
+  private employeeByNumber(typed: string): { id: number; employee_no: string; full_name: string; pin_hash: string | null } | undefined {
+    type Row = { id: number; employee_no: string; full_name: string; pin_hash: string | null };
+    const exact = this.core.db.prepare('SELECT id, employee_no, full_name, pin_hash FROM employees WHERE employee_no = ?').get(typed) as Row | undefined;
+    if (exact) return exact;
+    const folded = this.core.db
+      .prepare('SELECT id, employee_no, full_name, pin_hash FROM employees WHERE employee_no = ? COLLATE NOCASE LIMIT 2')
+      .all(typed) as Row[];
+    return folded.length === 1 ? folded[0] : undefined;
+  }
+
   private async unlockAdmin(pin: string): Promise<Result<{ adminToken: string }>> {
     const stored = this.core.settings.adminPinHash;
     if (!stored) return fail('ADMIN_PIN_WRONG', 'no admin PIN is set yet: set one first');
     const check = await this.pins.check(ADMIN_SUBJECT, () => verifyPin(pin, stored));
-    if (check.kind === 'locked') return fail('ADMIN_LOCKED', `admin mode is locked until ${check.until.toISOString()}`);
-    if (check.kind === 'wrong') return fail('ADMIN_PIN_WRONG', `wrong admin PIN (${check.attemptsLeft} tries left)`);
+    if (check.kind === 'locked') return fail('ADMIN_LOCKED', `admin mode is locked until ${check.until.toISOString()}`, { until: check.until.toISOString() });
+    if (check.kind === 'wrong') {
+      return fail('ADMIN_PIN_WRONG', `wrong admin PIN (${check.attemptsLeft} tries left)`, { attemptsLeft: check.attemptsLeft });
+    }
     return { ok: true, value: { adminToken: this.openAdminSession() } };
   }
 

@@ -22,6 +22,7 @@ const policySchema = z
     framesRequired: z.number().int().min(1).max(30),
     frameWindow: z.number().int().min(1).max(30),
     debounceSeconds: z.number().min(0).max(86_400),
+    confirmOppositeSeconds: z.number().min(0).max(86_400),
     maxShiftHours: z.number().positive().max(72),
     mode: z.enum(['auto', 'in', 'out']),
   })

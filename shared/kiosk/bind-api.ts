@@ -15,6 +15,7 @@ export function bindKioskApi(send: (channel: KioskChannel, request: unknown) => 
     submitFrame: bind('submitFrame'),
     resetFrames: bind('resetFrames'),
     punchWithPin: bind('punchWithPin'),
+    confirmPunch: bind('confirmPunch'),
     getStatus: bind('getStatus'),
     unlockAdmin: bind('unlockAdmin'),
     setAdminPin: bind('setAdminPin'),

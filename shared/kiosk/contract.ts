@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ErrorCode, Result } from '../errors.js';
+import type { BridgeError, ErrorCode, Result } from '../errors.js';
 import { DESCRIPTOR_LENGTH } from '../face-model.js';
 import type { QualityIssue } from '../face/quality.js';
 
@@ -50,6 +50,8 @@ export const KIOSK_REQUESTS = {
   submitFrame: frameSchema,
   resetFrames: z.object({}),
   punchWithPin: z.object({ employeeNo, pin }),
+  /** The answer to a "Clock OUT? You clocked IN 2 minutes ago" question (a `confirm` frame outcome). */
+  confirmPunch: z.object({ confirmationId: z.uuid(), yes: z.boolean() }),
   getStatus: z.object({}),
   unlockAdmin: z.object({ pin }),
   /** First run only: sets the admin PIN when none is set. */
@@ -105,7 +107,16 @@ export type FrameOutcomeView =
   /** The head-turn check was not passed in time (or someone else stepped in): no punch. */
   | { kind: 'turn-failed' }
   | { kind: 'punched'; punchId: string; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
-  | { kind: 'already'; employee: EmployeeView; direction: 'in' | 'out'; at: string };
+  | { kind: 'already'; employee: EmployeeView; direction: 'in' | 'out'; at: string }
+  /** Recognised again without having left the camera since: nothing punched; the screen stays on the camera. */
+  | { kind: 'still-here'; employee: EmployeeView; direction: 'in' | 'out'; at: string }
+  /** An OUT moments after an IN: ask, then answer with confirmPunch. */
+  | { kind: 'confirm'; confirmationId: string; employee: EmployeeView; direction: 'in' | 'out'; lastDirection: 'in' | 'out'; lastAt: string };
+
+/** What a confirmPunch answer did: the punch, or nothing (a no, or a question that had expired). */
+export type ConfirmOutcomeView =
+  | { kind: 'punched'; punchId: string; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
+  | { kind: 'not-punched' };
 
 export type PinOutcomeView =
   | { kind: 'punched'; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
@@ -156,6 +167,7 @@ export interface KioskResponses {
   submitFrame: FrameOutcomeView;
   resetFrames: null;
   punchWithPin: PinOutcomeView;
+  confirmPunch: ConfirmOutcomeView;
   getStatus: KioskStatusView;
   unlockAdmin: { adminToken: string };
   setAdminPin: { adminToken: string };
@@ -193,6 +205,6 @@ export function parseRequest(channel: string, value: unknown): Result<{ channel:
   return { ok: true, value: { channel: known, request: parsed.data } };
 }
 
-export function fail(code: ErrorCode, message: string): { ok: false; error: { code: ErrorCode; message: string } } {
-  return { ok: false, error: { code, message } };
+export function fail(code: ErrorCode, message: string, extra: Omit<BridgeError, 'code' | 'message'> = {}): { ok: false; error: BridgeError } {
+  return { ok: false, error: { code, message, ...extra } };
 }

@@ -75,7 +75,7 @@ describe('decidePunch', () => {
   it('a second look within the debounce window is "already", with the time of the first', () => {
     const last = { direction: 'in' as const, at: t('2026-03-02T09:01Z') };
     expect(decidePunch(last, t('2026-03-02T09:01:40Z'), cfg)).toEqual({ action: 'already', direction: 'in', at: last.at });
-    expect(decidePunch(last, t('2026-03-02T09:02:01Z'), cfg).action).toBe('punch');
+    expect(decidePunch(last, t('2026-03-02T09:02:01Z'), { ...cfg, confirmOppositeSeconds: 0 }).action).toBe('punch');
   });
 
   it('an IN left open longer than a shift makes the next punch an IN', () => {
@@ -93,5 +93,21 @@ describe('decidePunch', () => {
   it('a kiosk clock that jumped back before the last punch does not debounce forever', () => {
     const last = { direction: 'in' as const, at: t('2026-03-02T09:00Z') };
     expect(decidePunch(last, t('2026-03-02T08:00Z'), cfg).action).toBe('punch');
+  });
+});
+
+describe('decidePunch: an OUT moments after an IN is asked about', () => {
+  const t = (iso: string) => new Date(iso);
+  const last = { direction: 'in' as const, at: t('2026-03-02T09:00Z') };
+  it('inside the window after the debounce: confirm, with the last punch to show', () => {
+    expect(decidePunch(last, t('2026-03-02T09:02Z'), cfg)).toEqual({ action: 'confirm', direction: 'out', lastDirection: 'in', lastAt: last.at });
+    expect(decidePunch(last, t('2026-03-02T09:09:59Z'), cfg).action).toBe('confirm');
+  });
+  it('after the window, an IN after an OUT, a fixed mode, or a clock set back: a punch as before', () => {
+    expect(decidePunch(last, t('2026-03-02T09:10:01Z'), cfg)).toEqual({ action: 'punch', direction: 'out' });
+    expect(decidePunch({ direction: 'out', at: last.at }, t('2026-03-02T09:02Z'), cfg)).toEqual({ action: 'punch', direction: 'in' });
+    expect(decidePunch(last, t('2026-03-02T09:02Z'), { ...cfg, mode: 'out' })).toEqual({ action: 'punch', direction: 'out' });
+    expect(decidePunch(last, t('2026-03-02T08:00Z'), cfg).action).toBe('punch');
+    expect(decidePunch(last, t('2026-03-02T09:02Z'), { ...cfg, confirmOppositeSeconds: 0 }).action).toBe('punch');
   });
 });

@@ -18,6 +18,11 @@ export interface MatchPolicyConfig {
   /** … among the last M frames. */
   frameWindow: number;
   debounceSeconds: number;
+  /**
+   * A face punch the other way within this long after the last one asks first ("Clock OUT? You clocked IN 2 minutes
+   * ago"): someone back at the kiosk minutes after clocking in has more likely forgotten than finished a shift.
+   */
+  confirmOppositeSeconds: number;
   maxShiftHours: number;
   mode: 'auto' | 'in' | 'out';
 }
@@ -28,6 +33,7 @@ export const DEFAULT_MATCH_POLICY: MatchPolicyConfig = {
   framesRequired: 2,
   frameWindow: 3,
   debounceSeconds: 60,
+  confirmOppositeSeconds: 600,
   maxShiftHours: 16,
   mode: 'auto',
 };
@@ -116,19 +122,31 @@ export interface LastPunch {
 
 export type PunchDecision =
   | { action: 'punch'; direction: 'in' | 'out' }
-  | { action: 'already'; direction: 'in' | 'out'; at: Date };
+  | { action: 'already'; direction: 'in' | 'out'; at: Date }
+  /** The opposite of a punch made moments ago: the person confirms first (see confirmOppositeSeconds). */
+  | { action: 'confirm'; direction: 'in' | 'out'; lastDirection: 'in' | 'out'; lastAt: Date };
 
 /**
  * What a confirmed recognition does. `last` is the employee's latest punch known to this kiosk: its own, or the
  * central one it synced, whichever is later.
  */
-export function decidePunch(last: LastPunch | null, now: Date, config: Pick<MatchPolicyConfig, 'debounceSeconds' | 'maxShiftHours' | 'mode'>): PunchDecision {
-  if (last && now.getTime() - last.at.getTime() < config.debounceSeconds * 1000 && now >= last.at) {
+export function decidePunch(
+  last: LastPunch | null,
+  now: Date,
+  config: Pick<MatchPolicyConfig, 'debounceSeconds' | 'maxShiftHours' | 'mode'> & Partial<Pick<MatchPolicyConfig, 'confirmOppositeSeconds'>>,
+): PunchDecision {
+  const sinceLastMs = last ? now.getTime() - last.at.getTime() : Number.POSITIVE_INFINITY;
+  if (last && sinceLastMs < config.debounceSeconds * 1000 && now >= last.at) {
     return { action: 'already', direction: last.direction, at: last.at };
   }
   if (config.mode !== 'auto') return { action: 'punch', direction: config.mode };
   if (!last || last.direction === 'out') return { action: 'punch', direction: 'in' };
   // An IN left open longer than a shift was a forgotten clock-out: this person is arriving, not leaving.
-  const openHours = (now.getTime() - last.at.getTime()) / 3_600_000;
-  return { action: 'punch', direction: openHours > config.maxShiftHours ? 'in' : 'out' };
+  const openHours = sinceLastMs / 3_600_000;
+  const direction = openHours > config.maxShiftHours ? 'in' : 'out';
+  // Only an OUT minutes after an IN is asked about: an IN after an OUT is someone coming back, never a mistake
+  // that costs pay. A wall clock set back before the last punch (gap unknown) punches as before: never held back.
+  const confirmMs = (config.confirmOppositeSeconds ?? 0) * 1000;
+  if (direction === 'out' && sinceLastMs >= 0 && sinceLastMs < confirmMs) return { action: 'confirm', direction, lastDirection: last.direction, lastAt: last.at };
+  return { action: 'punch', direction };
 }

@@ -84,9 +84,10 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
     rmSync(root, { recursive: true, force: true });
   });
 
-  /** One look at the camera: two agreeing frames of the employee, a second apart. */
+  /** One look at the camera: the person walks up (an empty view first), then two agreeing frames, a second apart. */
   async function look(employeeId: number, k: KioskCore = core): Promise<FrameOutcome> {
     k.resetFrames();
+    for (let i = 0; i < 3; i++) await k.processDescriptor(null, ['NO_FACE']);
     const values = Float32Array.from(faces.get(employeeId) ?? [], (v) => v + (random() - 0.5) * 0.004);
     expect((await k.processDescriptor(values, [])).kind).toBe('pending');
     clock.elapse(1_000);

@@ -155,7 +155,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 + pgvector server'))('load:
         const name = `load-s${s}-k${j}`;
         const registered = await registerKiosk(admin, centralUrl, { name, site });
         const dir = join(root, name);
-        await initKioskDir(dir, parseKioskSettings({ ...registered.settings, kioskId: registered.id, engine: 'sqlite-vec' }, 'load test'));
+        await initKioskDir(dir, parseKioskSettings({ ...registered.settings, kioskId: registered.id, engine: 'sqlite-vec', policy: { confirmOppositeSeconds: 0 } }, 'load test'));
         kiosks.push({ registered, spec: { dir, name, pool: ids.slice(j * POOL, (j + 1) * POOL), seed: 1000 + s * 10 + j } });
       }
     }

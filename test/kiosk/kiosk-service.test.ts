@@ -167,8 +167,11 @@ describe('KioskService', () => {
   });
 
   it('admin PIN brute force is locked out; enrolment without central says that central is needed', async () => {
-    for (let i = 0; i < 4; i++) expect(await service.handle('unlockAdmin', { pin: '0000' })).toMatchObject({ ok: false, error: { code: 'ADMIN_PIN_WRONG' } });
-    expect(await service.handle('unlockAdmin', { pin: '0000' })).toMatchObject({ ok: false, error: { code: 'ADMIN_LOCKED' } });
+    // The screen says these in its own language: the numbers come with the code, not only inside an English message.
+    for (let i = 0; i < 4; i++) {
+      expect(await service.handle('unlockAdmin', { pin: '0000' })).toMatchObject({ ok: false, error: { code: 'ADMIN_PIN_WRONG', attemptsLeft: 4 - i } });
+    }
+    expect(await service.handle('unlockAdmin', { pin: '0000' })).toMatchObject({ ok: false, error: { code: 'ADMIN_LOCKED', until: expect.any(String) } });
     expect(await service.handle('unlockAdmin', { pin: '9999' })).toMatchObject({ ok: false, error: { code: 'ADMIN_LOCKED' } });
     clock.elapse(10 * 60_000);
     const opened = await service.handle('unlockAdmin', { pin: '9999' });
@@ -181,5 +184,28 @@ describe('KioskService', () => {
       descriptors: [Array(128).fill(0.05)],
     });
     expect(enrol).toMatchObject({ ok: false, error: { code: 'CENTRAL_REQUIRED' } });
+  });
+
+  it('employee numbers are typed without caring for capitals, and share one count of wrong tries', async () => {
+    clock.elapse(10 * 60_000);
+    const person = core.db.prepare("INSERT INTO employees (id, employee_no, full_name, site, active, pin_hash) VALUES (?, ?, ?, 'hq', 1, ?)");
+    person.run(21, 'RAJ-1', 'Raj', await hashPin('135791'));
+    person.run(22, 'AB-1', 'Ab upper', await hashPin('111111'));
+    person.run(23, 'ab-1', 'Ab lower', await hashPin('111111'));
+    expect(await service.handle('punchWithPin', { employeeNo: 'raj-1', pin: '135791' })).toMatchObject({
+      ok: true,
+      value: { kind: 'punched', employee: { employeeNo: 'RAJ-1' } },
+    });
+    // Two roster numbers differing only in case: exact spelling finds each, any other spelling names nobody.
+    expect(await service.handle('punchWithPin', { employeeNo: 'ab-1', pin: '111111' })).toMatchObject({ ok: true, value: { kind: 'punched', employee: { fullName: 'Ab lower' } } });
+    expect(await service.handle('punchWithPin', { employeeNo: 'Ab-1', pin: '111111' })).toMatchObject({ ok: true, value: { kind: 'wrong' } });
+    // Wrong tries under different spellings count once per number.
+    clock.elapse(10 * 60_000);
+    const left: number[] = [];
+    for (const spelling of ['raj-1', 'RAJ-1', 'Raj-1']) {
+      const r = await service.handle('punchWithPin', { employeeNo: spelling, pin: '000000' });
+      if (r.ok && (r.value as { kind: string }).kind === 'wrong') left.push((r.value as { attemptsLeft: number }).attemptsLeft);
+    }
+    expect(left).toEqual([left[0], (left[0] ?? 0) - 1, (left[0] ?? 0) - 2]);
   });
 });

@@ -136,7 +136,11 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
     } finally {
       await client.end();
     }
-    await initKioskDir(kioskDir, parseKioskSettings({ ...kiosk.settings, kioskId: kiosk.id, engine: 'sqlite-vec' }, 'test settings'));
+    await initKioskDir(kioskDir, parseKioskSettings(
+        // Punches 61 s apart in turn: no "Clock OUT so soon?" question (test/kiosk/presentation.test.ts has that).
+        { ...kiosk.settings, kioskId: kiosk.id, engine: 'sqlite-vec', policy: { confirmOppositeSeconds: 0 } },
+        'test settings',
+      ));
     const core = KioskCore.open(kioskDir, { clock });
     try {
       const synced = await core.syncRoster();

@@ -72,6 +72,11 @@ function describeOutcome(o: FrameOutcome): string {
       return `${o.employee.fullName}: turn your head to the ${o.direction} (head-turn check; give more frames)`;
     case 'turn-failed':
       return `head-turn check not passed (${o.reason}); no punch`;
+    case 'still-here':
+      return `${o.employee.fullName} (${o.employee.employeeNo}) is still in view since clocking ${o.direction.toUpperCase()} at ${o.at.toISOString()}; no punch`;
+    case 'confirm':
+      return `${o.employee.fullName} (${o.employee.employeeNo}) clocked ${o.lastDirection.toUpperCase()} at ${o.lastAt.toISOString()}: ` +
+        `clock ${o.direction.toUpperCase()} so soon only with --yes; not punched`;
   }
 }
 
@@ -185,8 +190,9 @@ export function addKioskDeviceCommands(kiosk: Command): void {
     .addOption(engineOption())
     .addOption(new Option('--detector <detector>', 'face detector').choices(['ssd', 'tiny320', 'tiny416']).default('ssd'))
     .option('--offline', 'do not contact central (no fallback search, no upload)')
+    .option('--yes', 'answer yes when the kiosk asks "Clock OUT? You clocked IN minutes ago"')
     .option('--json', 'print machine-readable JSON')
-    .action(async (photos: string[], options: DirOptions & { engine?: string; detector: FaceDetector; offline?: boolean }) => {
+    .action(async (photos: string[], options: DirOptions & { engine?: string; detector: FaceDetector; offline?: boolean; yes?: boolean }) => {
       const engine = await nodeFaceEngine();
       await withKiosk(options, async (core) => {
         if (options.offline) core.settings.centralFallback = false;
@@ -195,7 +201,11 @@ export function addKioskDeviceCommands(kiosk: Command): void {
           const image = await decodeImage(photo); // its errors name the photo
           const analysis = await engine.analyze(image, { detector: options.detector, padding: 'auto', purpose: 'kiosk' });
           outcome = await core.processFrame(analysis);
-          if (outcome.kind === 'punched' || outcome.kind === 'already') break;
+          if (outcome.kind === 'confirm' && options.yes) {
+            const done = core.confirmPunch(outcome.confirmationId, true);
+            if (done) outcome = { kind: 'punched', punch: done.punch, employee: done.employee, source: done.source };
+          }
+          if (outcome.kind === 'punched' || outcome.kind === 'already' || outcome.kind === 'confirm') break;
         }
         if (outcome === null) throw new ClockfaceError('INVALID_ARGUMENT', 'no photos given');
         const uploaded = outcome.kind === 'punched' && !options.offline ? await core.upload() : 0;
