@@ -3,11 +3,11 @@
  */
 import { KioskApp } from './kiosk/app.js';
 import { connectBridge } from './kiosk/bridge.js';
-import { strings } from './kiosk/i18n.js';
+import { chosenLanguage, strings } from './kiosk/i18n.js';
 
 const root = document.getElementById('app');
 if (root) {
   const t = strings();
-  document.documentElement.lang = navigator.language.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
+  document.documentElement.lang = chosenLanguage();
   void new KioskApp(root, connectBridge(), t).start();
 }

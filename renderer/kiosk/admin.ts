@@ -2,13 +2,16 @@ import { describeClockOffset } from '../../shared/kiosk/clock-offset.js';
 import type { KioskStatusView } from '../../shared/kiosk/contract.js';
 import type { KioskBridge } from './bridge.js';
 import { sleep, type CameraLoop } from './camera.js';
-import { el } from './dom.js';
-import type { Strings } from './i18n.js';
+import { el, formatTime } from './dom.js';
+import { sayError, type Strings } from './i18n.js';
+import { Keypad } from './keypad.js';
 
 /** Good frames an enrolment takes: several looks, so that one odd frame does not become the template. */
 const ENROL_FRAMES = 5;
 /** How long enrolment waits for a camera that is still starting, and then for its good frames. */
 const CAMERA_WAIT_MS = 30_000;
+/** Admin mode closes (and forgets its session) after this long with nobody touching it: a kiosk is left alone. */
+export const ADMIN_IDLE_MS = 180_000;
 
 /**
  * Admin mode, behind the admin PIN (set on first run): enrol from the camera, punch direction and threshold, sync
@@ -19,6 +22,8 @@ export class AdminPanel {
   private token: string | null = null;
   private status: KioskStatusView | null = null;
   private readonly diagnostics = el('pre', { class: 'diagnostics', id: 'admin-diagnostics' });
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
 
   constructor(
     private readonly bridge: KioskBridge,
@@ -27,7 +32,20 @@ export class AdminPanel {
     private readonly camera: () => CameraLoop | null,
     private readonly onClose: () => void,
   ) {
+    // Any touch or key inside admin mode keeps it open; none for ADMIN_IDLE_MS closes it.
+    for (const type of ['pointerdown', 'keydown', 'input']) this.element.addEventListener(type, () => this.restartIdle());
+    this.restartIdle();
     this.showLogin();
+  }
+
+  private restartIdle(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.close(), ADMIN_IDLE_MS);
+  }
+
+  /** Focus where the admin starts: the PIN field, or the panel's heading. Called once the panel is on screen. */
+  focusFirst(): void {
+    (this.element.querySelector<HTMLElement>('#admin-pin') ?? this.element.querySelector<HTMLElement>('h2'))?.focus();
   }
 
   setStatus(status: KioskStatusView): void {
@@ -35,11 +53,15 @@ export class AdminPanel {
     this.status = status;
     const metrics = window.clockfaceMetrics;
     const times = metrics?.timeToPunchMs ?? [];
+    const a = this.t.admin;
+    const when = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+    // Said for a person: times in the kiosk's zone, online in words; the sync error as what it means, since its
+    // raw text names central's address and this kiosk's login (those are in the kiosk's log for IT).
     this.diagnostics.textContent = [
       `kiosk ${status.kioskName} · site ${status.site}`,
       `model ${status.modelId} · index ${status.engine}`,
-      `roster ${status.employees} people, ${status.templates} templates · last sync ${status.lastSyncAt ?? 'never'}`,
-      `online ${String(status.online)} · ${status.pendingPunches} punches waiting${status.lastError ? ` · ${status.lastError}` : ''}`,
+      `roster ${status.employees} people, ${status.templates} templates · ${a.lastSync(status.lastSyncAt ? when(status.lastSyncAt) : a.never)}`,
+      `${status.online ? a.online : a.offline} · ${status.pendingPunches} punches waiting${status.lastError ? ` · ${a.syncProblem}` : ''}`,
       `clock ${status.clockOffsetMs === null ? 'offset unknown' : `${describeClockOffset(status.clockOffsetMs)} (${status.clockOffsetMs} ms)`}`,
       metrics ? `frames ${metrics.framesAnalysed} (${(metrics.framesAnalysed / ((performance.now() - metrics.startedAt) / 1000)).toFixed(1)}/s)` : '',
       times.length ? `time to punch, last: ${Math.round(times.at(-1) ?? 0)} ms` : '',
@@ -51,22 +73,30 @@ export class AdminPanel {
 
   private showLogin(): void {
     const needsPin = this.status?.needsAdminPin ?? false;
-    const pin = el('input', { id: 'admin-pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', 'aria-label': this.t.admin.enterPin });
+    const pin = el('input', { id: 'admin-pin', type: 'password', autocomplete: 'off', maxlength: '8', 'aria-label': this.t.admin.enterPin });
+    const keypad = new Keypad(this.t, [{ input: pin, letters: false }], () => this.restartIdle());
     const message = el('p', { class: 'message', id: 'admin-message', role: 'alert' });
     const form = el('form', { class: 'pin' }, [
       el('h2', {}, [this.t.admin.title]),
       el('label', {}, [needsPin ? this.t.admin.setPin : this.t.admin.enterPin, pin]),
       message,
-      el('button', { class: 'primary', type: 'submit', id: 'admin-unlock' }, [this.t.admin.unlock]),
-      el('button', { class: 'secondary', type: 'button', onclick: () => this.close() }, [this.t.cancel]),
+      keypad.element,
+      el('div', { class: 'actions' }, [
+        el('button', { class: 'primary', type: 'submit', id: 'admin-unlock' }, [this.t.admin.unlock]),
+        el('button', { class: 'secondary', type: 'button', id: 'admin-cancel', onclick: () => this.close() }, [this.t.cancel]),
+      ]),
     ]);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
+      if (!/^\d{4,8}$/.test(pin.value)) {
+        message.textContent = this.t.admin.pinFormat;
+        return;
+      }
       void (async () => {
         const r = needsPin ? await this.bridge.api.setAdminPin({ pin: pin.value }) : await this.bridge.api.unlockAdmin({ pin: pin.value });
         pin.value = '';
         if (!r.ok) {
-          message.textContent = r.error.message;
+          message.textContent = sayError(this.t, r.error, formatTime);
           return;
         }
         this.token = r.value.adminToken;
@@ -74,7 +104,7 @@ export class AdminPanel {
       })();
     });
     this.element.replaceChildren(form);
-    pin.focus();
+    if (this.element.isConnected) pin.focus();
   }
 
   private showPanel(): void {
@@ -94,7 +124,16 @@ export class AdminPanel {
     centralHost.value = this.status?.centralHost ?? '';
     const token = (): string => this.token ?? '';
 
+    const say = (text: string): void => {
+      message.textContent = text;
+      // The message sits at the top of a long panel: bring it into view, or "Saved" happens off screen.
+      message.scrollIntoView({ block: 'nearest' });
+    };
     const enrol = async (): Promise<void> => {
+      if (employeeNo.value.trim() === '') {
+        say(a.enrolNumberMissing);
+        return;
+      }
       // Admin mode may open while the face models and the camera are still starting: wait for them a while.
       const deadline = Date.now() + CAMERA_WAIT_MS;
       let camera = this.camera();
@@ -115,20 +154,24 @@ export class AdminPanel {
         message.textContent = a.enrolFrames(descriptors.length, ENROL_FRAMES);
         await sleep(150);
       }
-      if (descriptors.length < ENROL_FRAMES) return;
+      camera.setPaused(false);
+      if (descriptors.length < ENROL_FRAMES) {
+        say(a.enrolNobody);
+        return;
+      }
       const r = await this.bridge.api.enrolEmployee({
         adminToken: token(),
         employeeNo: employeeNo.value.trim(),
         fullName: fullName.value.trim() || null,
         descriptors,
       });
-      if (!r.ok) message.textContent = r.error.code === 'CENTRAL_REQUIRED' ? a.enrolNeedsCentral : r.error.message;
-      else if (r.value.duplicateOf) message.textContent = a.enrolDuplicate(`${r.value.duplicateOf.fullName} (${r.value.duplicateOf.employeeNo})`);
-      else message.textContent = a.enrolDone(r.value.employee.fullName, r.value.templatesAdded);
+      if (!r.ok) say(r.error.code === 'CENTRAL_REQUIRED' ? a.enrolNeedsCentral : sayError(this.t, r.error, formatTime));
+      else if (r.value.duplicateOf) say(a.enrolDuplicate(`${r.value.duplicateOf.fullName} (${r.value.duplicateOf.employeeNo})`));
+      else say(a.enrolDone(r.value.employee.fullName, r.value.templatesAdded));
     };
 
     this.element.replaceChildren(
-      el('h2', {}, [a.title]),
+      el('h2', { id: 'admin-title' }, [a.title]),
       message,
       el('section', {}, [
         el('h3', {}, [a.enrol]),
@@ -146,13 +189,18 @@ export class AdminPanel {
           type: 'button',
           onclick: () =>
             void (async () => {
+              const value = Number(threshold.value);
+              if (!(value >= 0.2 && value <= 1)) {
+                say(a.thresholdRange);
+                return;
+              }
               const r = await this.bridge.api.updateSettings({
                 adminToken: token(),
                 mode: mode.value as 'auto' | 'in' | 'out',
                 threshold: Number(threshold.value),
                 ...(centralHost.value.trim() && centralHost.value.trim() !== this.status?.centralHost ? { centralHost: centralHost.value.trim() } : {}),
               });
-              message.textContent = r.ok ? a.saved : r.error.message;
+              say(r.ok ? a.saved : sayError(this.t, r.error, formatTime));
             })(),
         }, [a.save]),
         el('button', {
@@ -162,16 +210,21 @@ export class AdminPanel {
           onclick: () =>
             void (async () => {
               const r = await this.bridge.api.syncNow({ adminToken: token() });
-              message.textContent = r.ok ? a.synced(r.value.employees, r.value.templates) : r.error.message;
+              say(r.ok ? a.synced(r.value.employees, r.value.templates) : sayError(this.t, r.error, formatTime));
             })(),
         }, [a.syncNow]),
       ]),
       el('section', {}, [el('h3', {}, [a.diagnostics]), this.diagnostics]),
       el('button', { class: 'secondary', id: 'admin-close', type: 'button', onclick: () => this.close() }, [a.close]),
     );
+    this.element.querySelector('h2')?.setAttribute('tabindex', '-1');
+    this.focusFirst();
   }
 
-  private close(): void {
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (this.token) void this.bridge.api.lockAdmin({ adminToken: this.token });
     this.token = null;
     this.onClose();

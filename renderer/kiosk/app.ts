@@ -4,14 +4,21 @@ import type { FrameOutcomeView, KioskStatusView, PinOutcomeView } from '../../sh
 import { createBrowserFaceEngine } from '../face/browser-face-engine.js';
 import type { KioskBridge } from './bridge.js';
 import { CameraLoop, sleep, type CameraFrame, type CameraProblem } from './camera.js';
-import { el, formatTime, playConfirmation } from './dom.js';
-import type { Strings } from './i18n.js';
+import { el, formatTime, playSound } from './dom.js';
+import { chooseLanguage, chosenLanguage, sayError, type Strings } from './i18n.js';
+import { Keypad } from './keypad.js';
 import { AdminPanel } from './admin.js';
 
 /** How long a result stays on screen before the camera view returns. */
 const RESULT_MS = 3_500;
 /** Frames in a row that must find nobody before the screen says "Not recognised" (one bad frame is not enough). */
 const UNKNOWN_FRAMES = 4;
+/** The PIN pad goes back to the camera after this long without a key pressed; a half-typed PIN is forgotten. */
+export const PIN_IDLE_MS = 30_000;
+/** "Clock OUT?" waits this long for an answer; no answer records nothing. */
+const CONFIRM_MS = 15_000;
+/** How long a "clocked IN meanwhile" notice stays over the PIN pad or admin mode. */
+const NOTICE_MS = 6_000;
 
 /** Measured for the diagnostics panel and the kiosk-e2e benchmark: first frame with a face → confirmation shown. */
 export interface KioskMetrics {
@@ -48,6 +55,13 @@ export class KioskApp {
   private problem: CameraProblem | 'models-missing' | null = null;
   private unknownInARow = 0;
   private admin: AdminPanel | null = null;
+  /** The idle timer of the open overlay (PIN pad, question): restarted on each key, cleared when it closes. */
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly clock = el('time', { class: 'clock', id: 'clock' });
+  private readonly siteName = el('span', { class: 'site', id: 'site-name' });
+  private readonly notice = el('p', { class: 'notice', id: 'notice', role: 'status' });
+  /** Results are announced (this region); guidance changing every frame is not. */
+  private readonly announcer = el('p', { class: 'sr-only', id: 'announcer', 'aria-live': 'polite' });
 
   constructor(
     private readonly root: HTMLElement,
@@ -59,11 +73,17 @@ export class KioskApp {
 
   async start(): Promise<void> {
     const header = el('header', {}, [
-      el('h1', {}, ['Clockface']),
+      el('div', { class: 'when' }, [this.clock, this.siteName]),
       this.badge,
+      el('button', { class: 'link', id: 'language', lang: chosenLanguage() === 'en' ? 'zh-CN' : 'en', onclick: () => this.switchLanguage() }, [this.t.language]),
       el('button', { class: 'link', id: 'open-admin', onclick: () => this.openAdmin() }, [this.t.openAdmin]),
     ]);
-    this.root.replaceChildren(header, this.stage);
+    this.root.replaceChildren(header, this.notice, this.stage, this.announcer);
+    this.tick();
+    setInterval(() => this.tick(), 1_000);
+    document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.cancelOverlay();
+    });
     this.bridge.onStatus((s) => this.setStatus(s));
     const first = await this.bridge.api.getStatus({});
     if (first.ok) this.setStatus(first.value);
@@ -76,11 +96,50 @@ export class KioskApp {
       void this.bridge.api.reportProblem({ problem: 'models-missing', detail });
     }
     if (this.engine) {
-      this.camera = new CameraLoop(this.video, this.engine, 'tiny416', (f) => this.onFrame(f), (p) => this.onCameraProblem(p));
+      // Frames are analysed only while the camera screen is up: every overlay pauses recognition, whenever it opened.
+      this.camera = new CameraLoop(this.video, this.engine, 'tiny416', (f) => this.onFrame(f), (p) => this.onCameraProblem(p), () => this.root.dataset['screen'] === 'camera');
       await this.camera.start();
     }
     // Someone may already be at the PIN pad or in admin mode while the models loaded: leave them there.
     if (this.atRest()) this.showHome();
+  }
+
+  /** The time and date (the kiosk's time zone, set to its site's) and the site, on every screen. */
+  private tick(): void {
+    const now = new Date();
+    this.clock.dateTime = now.toISOString();
+    this.clock.textContent = `${now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} · ${now.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' })}`;
+  }
+
+  private switchLanguage(): void {
+    chooseLanguage(chosenLanguage() === 'en' ? 'zh-CN' : 'en');
+    location.reload();
+  }
+
+  /** Escape (a keyboard at the kiosk, or an accessibility switch): leaves the PIN pad, a question, admin mode. */
+  private cancelOverlay(): void {
+    const screen = this.root.dataset['screen'];
+    if (screen === 'pin' || screen === 'confirm') void this.backHome();
+    else if (screen === 'admin') this.admin?.close();
+  }
+
+  private restartIdle(ms: number, onIdle: () => void): void {
+    this.clearIdle();
+    this.idleTimer = setTimeout(onIdle, ms);
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** A punch made by a frame already in flight when an overlay opened: said above the overlay, which stays. */
+  private showNotice(text: string): void {
+    this.notice.textContent = text;
+    this.announcer.textContent = text;
+    setTimeout(() => {
+      if (this.notice.textContent === text) this.notice.textContent = '';
+    }, NOTICE_MS);
   }
 
   /** The camera view or the "nobody enrolled" screen: the screens that status changes may replace. */
@@ -95,11 +154,13 @@ export class KioskApp {
     this.status = status;
     this.badge.textContent = status.online ? (status.pendingPunches > 0 ? this.t.waiting(status.pendingPunches) : '') : this.t.offline(status.pendingPunches);
     this.badge.dataset['online'] = String(status.online);
+    this.siteName.textContent = status.site;
     this.admin?.setStatus(status);
     if (changed && this.atRest()) this.showHome();
   }
 
   private screen(name: string, ...children: Node[]): void {
+    if (name !== this.root.dataset['screen']) this.clearIdle();
     this.root.dataset['screen'] = name;
     this.stage.replaceChildren(...children);
   }
@@ -127,6 +188,7 @@ export class KioskApp {
       );
     }
     this.guidance.textContent = this.t.lookAtCamera;
+    delete this.guidance.dataset['state'];
     this.screen(
       'camera',
       el('div', { class: 'viewfinder' }, [this.video, this.overlay]),
@@ -167,22 +229,29 @@ export class KioskApp {
       yaw: analysis.face?.pose.yaw ?? null,
     });
     if (!response.ok) {
-      this.guidance.textContent = response.error.message;
+      if (this.root.dataset['screen'] === 'camera') this.guidance.textContent = sayError(this.t, response.error, formatTime);
       return;
     }
     await this.onOutcome(response.value);
   }
 
   private async onOutcome(outcome: FrameOutcomeView): Promise<void> {
-    // The frame was in flight when someone opened the PIN pad or admin mode: only a punch it made still shows.
-    const punchedOrAlready = outcome.kind === 'punched' || outcome.kind === 'already';
-    if (this.root.dataset['screen'] !== 'camera' && !punchedOrAlready) return;
+    // The frame was in flight when someone opened the PIN pad or admin mode: the overlay stays; a punch it made is
+    // still said, above it (it was recorded).
+    if (this.root.dataset['screen'] !== 'camera') {
+      if (outcome.kind === 'punched') {
+        const dir = outcome.direction === 'in' ? this.t.in : this.t.out;
+        this.showNotice(this.t.punchedMeanwhile(outcome.employee.fullName, dir, formatTime(outcome.at)));
+      }
+      return;
+    }
     if (outcome.kind !== 'not-recognised') this.unknownInARow = 0;
     switch (outcome.kind) {
       case 'no-face':
         if (!outcome.issues.includes('NO_FACE')) this.firstFaceAt ??= performance.now();
         else this.firstFaceAt = null;
-        this.guidance.textContent = outcome.issues.map((i) => this.t.issues[i]).filter((v, i, a) => a.indexOf(v) === i).join(' · ');
+        // One message at a time: the issues come worst first (shared/face/quality.ts), and the first is what to do.
+        this.guidance.textContent = outcome.issues[0] ? this.t.issues[outcome.issues[0]] : this.t.lookAtCamera;
         return;
       case 'pending':
         this.guidance.textContent = this.t.holdStill;
@@ -200,14 +269,52 @@ export class KioskApp {
           return;
         }
         this.unknownInARow = 0;
+        playSound('refused');
         return this.showResult('not-recognised', this.t.notRecognised, '', [
           el('button', { class: 'primary', onclick: () => this.backHome() }, [this.t.tryAgain]),
-          el('button', { class: 'secondary', onclick: () => this.showPin() }, [this.t.usePin]),
+          el('button', { class: 'secondary', id: 'result-use-pin', onclick: () => this.showPin() }, [this.t.usePin]),
         ]);
+      case 'still-here': {
+        // Recognised again without having left: a quiet line, no result screen, no sound, and never a second punch.
+        const dir = outcome.direction === 'in' ? this.t.in : this.t.out;
+        this.guidance.textContent = this.t.stillHere(dir, formatTime(outcome.at));
+        this.guidance.dataset['state'] = 'still-here';
+        return;
+      }
+      case 'confirm':
+        return this.askToConfirm(outcome);
       case 'punched':
       case 'already':
         return this.showPunch(outcome);
     }
+  }
+
+  /** "Clock OUT? You clocked IN 2 minutes ago": nothing is recorded until yes; no answer in time is a no. */
+  private askToConfirm(outcome: Extract<FrameOutcomeView, { kind: 'confirm' }>): void {
+    const dir = outcome.direction === 'in' ? this.t.in : this.t.out;
+    const lastDir = outcome.lastDirection === 'in' ? this.t.in : this.t.out;
+    const minutes = Math.floor((Date.now() - new Date(outcome.lastAt).getTime()) / 60_000);
+    const answer = (yes: boolean) => async () => {
+      this.clearIdle();
+      const r = await this.bridge.api.confirmPunch({ confirmationId: outcome.confirmationId, yes });
+      if (r.ok && r.value.kind === 'punched') return this.showPunch(r.value);
+      if (!r.ok) return this.showResult('not-recognised', sayError(this.t, r.error, formatTime), '', []);
+      return this.showResult('not-punched', this.t.notPunched, outcome.employee.fullName, []);
+    };
+    const yes = el('button', { class: 'primary', id: 'confirm-yes', onclick: () => void answer(true)() }, [this.t.confirmYes(dir)]);
+    this.screen(
+      'confirm',
+      el('div', { class: 'result confirm', id: 'result', 'data-result': 'confirm', role: 'alertdialog', 'aria-labelledby': 'result-headline' }, [
+        el('h2', { id: 'result-headline' }, [this.t.confirmTitle(dir)]),
+        el('p', { id: 'result-detail' }, [`${outcome.employee.fullName} · ${this.t.confirmDetail(lastDir, minutes)}`]),
+        yes,
+        el('button', { class: 'secondary', id: 'confirm-no', onclick: () => void answer(false)() }, [this.t.confirmNo]),
+      ]),
+    );
+    playSound('already');
+    this.announcer.textContent = this.t.confirmTitle(dir);
+    yes.focus();
+    this.restartIdle(CONFIRM_MS, () => void answer(false)());
   }
 
   private showPunch(outcome: Extract<FrameOutcomeView | PinOutcomeView, { kind: 'punched' | 'already' }>): Promise<void> {
@@ -216,24 +323,31 @@ export class KioskApp {
     if (outcome.kind === 'punched') {
       if (this.firstFaceAt !== null) this.metrics.timeToPunchMs.push(performance.now() - this.firstFaceAt);
       if ('punchId' in outcome && this.status?.auditSnapshots) void this.attachSnapshot(outcome.punchId);
-      playConfirmation();
+      playSound('punch');
       const headline = outcome.direction === 'in' ? this.t.clockedIn : this.t.clockedOut;
       const extra = this.status && !this.status.online ? [el('p', { class: 'queued' }, [this.t.queued])] : [];
-      return this.showResult(`punched-${outcome.direction}`, headline, `${outcome.employee.fullName} · ${time}`, extra);
+      return this.showResult(`punched-${outcome.direction}`, headline, `${outcome.employee.fullName} · ${time}`, [...extra, this.notYouButton()]);
     }
-    return this.showResult('already', this.t.already(dir, time), outcome.employee.fullName, []);
+    playSound('already');
+    return this.showResult('already', this.t.already(dir, time), outcome.employee.fullName, [this.notYouButton()]);
+  }
+
+  /** On every result naming someone: the way to the PIN pad for whoever was taken for someone else. */
+  private notYouButton(): HTMLButtonElement {
+    return el('button', { class: 'secondary', id: 'not-you', onclick: () => this.showPin() }, [this.t.notYou]);
   }
 
   private async showResult(name: string, headline: string, detail: string, actions: Node[]): Promise<void> {
-    this.camera?.setPaused(true);
     this.screen(
       'result',
       el('div', { class: `result ${name}`, id: 'result', 'data-result': name }, [
-        el('h2', { id: 'result-headline' }, [headline]),
+        el('h2', { id: 'result-headline', tabindex: '-1' }, [headline]),
         el('p', { id: 'result-detail' }, [detail]),
         ...actions,
       ]),
     );
+    this.announcer.textContent = detail ? `${headline}. ${detail}` : headline;
+    document.getElementById('result-headline')?.focus();
     // "Not recognised" waits longer for a choice (try again, or the PIN), then returns by itself.
     await sleep(name === 'not-recognised' ? RESULT_MS * 3 : RESULT_MS);
     if (this.root.dataset['screen'] === 'result') await this.backHome();
@@ -246,33 +360,53 @@ export class KioskApp {
   }
 
   private showPin(): void {
-    this.camera?.setPaused(true);
-    const number = el('input', { id: 'pin-employee', inputmode: 'text', autocomplete: 'off', 'aria-label': this.t.employeeNo });
-    const pin = el('input', { id: 'pin-code', type: 'password', inputmode: 'numeric', autocomplete: 'off', 'aria-label': this.t.pin });
+    const number = el('input', { id: 'pin-employee', autocomplete: 'off', maxlength: '64', autocapitalize: 'characters', 'aria-label': this.t.employeeNo });
+    const pin = el('input', { id: 'pin-code', type: 'password', autocomplete: 'off', maxlength: '8', 'aria-label': this.t.pin });
     const message = el('p', { class: 'message', id: 'pin-message', role: 'alert' });
+    const idle = () => this.restartIdle(PIN_IDLE_MS, () => void this.backHome());
+    const keypad = new Keypad(this.t, [{ input: number, letters: true }, { input: pin, letters: false }], idle);
     const form = el('form', { class: 'pin', id: 'pin-form' }, [
+      el('h2', { id: 'pin-title' }, [this.t.pinTitle]),
       el('label', {}, [this.t.employeeNo, number]),
       el('label', {}, [this.t.pin, pin]),
       message,
-      el('button', { class: 'primary', type: 'submit' }, [this.t.punch]),
-      el('button', { class: 'secondary', type: 'button', onclick: () => void this.backHome() }, [this.t.cancel]),
+      keypad.element,
+      el('div', { class: 'actions' }, [
+        el('button', { class: 'primary', type: 'submit', id: 'pin-submit' }, [this.t.punch]),
+        el('button', { class: 'secondary', type: 'button', id: 'pin-cancel', onclick: () => void this.backHome() }, [this.t.cancel]),
+      ]),
     ]);
+    form.addEventListener('input', idle);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
+      idle();
+      // Checked here, in the person's words, before the bridge would refuse it in a developer's.
+      if (number.value.trim() === '') {
+        message.textContent = this.t.typeEmployeeNo;
+        number.focus();
+        return;
+      }
+      if (!/^\d{4,8}$/.test(pin.value)) {
+        message.textContent = this.t.typePin;
+        pin.focus();
+        return;
+      }
       void (async () => {
         const r = await this.bridge.api.punchWithPin({ employeeNo: number.value.trim(), pin: pin.value });
         pin.value = '';
         if (!r.ok) {
-          message.textContent = r.error.message;
+          message.textContent = sayError(this.t, r.error, formatTime);
           return;
         }
         const o = r.value;
+        if (o.kind === 'wrong' || o.kind === 'locked') playSound('refused');
         if (o.kind === 'wrong') message.textContent = this.t.wrongPin(o.attemptsLeft);
         else if (o.kind === 'locked') message.textContent = this.t.lockedUntil(formatTime(o.until));
         else await this.showPunch(o);
       })();
     });
     this.screen('pin', form);
+    idle();
     number.focus();
   }
 
@@ -305,13 +439,15 @@ export class KioskApp {
   }
 
   private openAdmin(): void {
-    if (this.admin) return;
-    this.camera?.setPaused(true);
-    this.admin = new AdminPanel(this.bridge, this.t, () => this.camera, () => {
-      this.admin = null;
-      void this.backHome();
-    });
-    if (this.status) this.admin.setStatus(this.status);
+    // Admin mode already open but covered (it should not be): show it again rather than ignore the tap.
+    if (!this.admin) {
+      this.admin = new AdminPanel(this.bridge, this.t, () => this.camera, () => {
+        this.admin = null;
+        void this.backHome();
+      });
+      if (this.status) this.admin.setStatus(this.status);
+    }
     this.screen('admin', this.admin.element);
+    this.admin.focusFirst();
   }
 }

@@ -29,6 +29,12 @@ export class CameraLoop {
     private readonly detector: FaceDetector,
     private readonly onFrame: (frame: CameraFrame) => Promise<void>,
     private readonly onProblem: (problem: CameraProblem) => void,
+    /**
+     * Asked before every frame: false while anything but the camera screen is up (PIN pad, admin mode, a result, a
+     * question). Asked, not told, so that no overlay can forget to pause it, including one opened before the camera
+     * had started.
+     */
+    private readonly wanted: () => boolean = () => true,
   ) {
     const context = this.canvas.getContext('2d', { willReadFrequently: true, alpha: false });
     if (!context) throw new Error('no 2D canvas');
@@ -85,7 +91,7 @@ export class CameraLoop {
   private async loop(): Promise<void> {
     while (this.running) {
       // A paused video shows one old frame forever: never analyse it (it could punch someone who has left).
-      if (this.paused || this.video.paused || this.video.readyState < 2) {
+      if (this.paused || !this.wanted() || this.video.paused || this.video.readyState < 2) {
         await sleep(60);
         continue;
       }

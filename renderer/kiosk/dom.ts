@@ -19,12 +19,22 @@ export function formatTime(iso: string): string {
 
 let audio: AudioContext | null = null;
 
-/** A short two-tone chime made on the spot (no sound file to ship); silent where audio is not allowed. */
-export function playConfirmation(): void {
+/**
+ * Each outcome its own sound, made on the spot (no sound file to ship), so that a person who has already turned away
+ * hears which it was: a rising chime only for a new punch; one soft tone for "already"; a low double tone for
+ * "not recognised" and a wrong PIN. Silent where audio is not allowed: the screen is what counts.
+ */
+const SOUNDS = {
+  punch: [880, 1320],
+  already: [660],
+  refused: [330, 262],
+} as const;
+
+export function playSound(kind: keyof typeof SOUNDS): void {
   try {
     audio ??= new AudioContext();
     const now = audio.currentTime;
-    for (const [i, frequency] of [880, 1320].entries()) {
+    for (const [i, frequency] of SOUNDS[kind].entries()) {
       const oscillator = audio.createOscillator();
       const gain = audio.createGain();
       oscillator.frequency.value = frequency;

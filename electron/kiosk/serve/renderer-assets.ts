@@ -108,7 +108,7 @@ export async function bundleRenderer(): Promise<RendererBundle> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Clockface</title>
 <link rel="stylesheet" href="/kiosk.css">
-</head><body><main id="app" aria-live="polite"></main><script type="module" src="/app.js"></script></body></html>
+</head><body><main id="app"></main><script type="module" src="/app.js"></script></body></html>
 `;
   return { js, css, html };
 }
