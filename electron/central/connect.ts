@@ -99,7 +99,7 @@ export interface ConnectOptions {
 /**
  * Session settings Clockface relies on, sent with every login (the startup packet overrides role defaults).
  *
- * Why: any login may `ALTER ROLE current_user SET …` its own defaults, and PostgreSQL cannot forbid it. Someone
+ * Why: every login may `ALTER ROLE current_user SET …` its own defaults, and PostgreSQL cannot forbid it. Someone
  * holding a kiosk's password could make the real kiosk's next sessions read-only, move its search_path, cut the
  * precision of the floats it reads (templates), turn off synchronous commit (a punch confirmed by central but lost
  * in a crash), or change the date format its driver parses. Setting them here makes every session start as Clockface

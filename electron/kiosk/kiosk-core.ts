@@ -353,7 +353,8 @@ export class KioskCore {
         source = 'central';
       }
     }
-    // The person last decided on, still there: nothing is being decided, so no votes are needed to say so.
+    // The person last decided on, still there: nothing is being decided, so no votes are needed to say so, and never a
+    // second punch (someone chatting at the kiosk after clocking in was clocked OUT when the debounce ran out before).
     if (verdict.kind === 'candidate' && this.present?.employeeId === verdict.employeeId) {
       this.voter.reset();
       const last = this.lastPunchFor(verdict.employeeId, this.now());
@@ -371,11 +372,6 @@ export class KioskCore {
     const employee = this.employee(vote.employeeId);
     const at = this.now();
     const last = this.lastPunchFor(vote.employeeId, at);
-    // Still standing there since the last decision about them: say so quietly, never punch again (someone chatting at
-    // the kiosk after clocking in was clocked OUT at the end of the debounce before).
-    if (this.present?.employeeId === vote.employeeId) {
-      return { kind: 'still-here', employee, direction: last?.direction ?? this.present.direction, at: last?.recordedAt ?? this.present.at };
-    }
     const decision = decidePunch(last, at, this.policy);
     // "Already clocked in at 09:02" shows the time recorded on that punch, as the person saw it then.
     if (decision.action === 'already') {

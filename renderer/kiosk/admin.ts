@@ -147,14 +147,12 @@ export class AdminPanel {
         return;
       }
       const descriptors: number[][] = [];
-      camera.setPaused(true);
       while (descriptors.length < ENROL_FRAMES && Date.now() < deadline + CAMERA_WAIT_MS) {
         const frame = await camera.grab();
         if (frame?.analysis.ok) descriptors.push(Array.from(frame.analysis.face.descriptor.values));
         message.textContent = a.enrolFrames(descriptors.length, ENROL_FRAMES);
         await sleep(150);
       }
-      camera.setPaused(false);
       if (descriptors.length < ENROL_FRAMES) {
         say(a.enrolNobody);
         return;

@@ -167,9 +167,7 @@ export class KioskApp {
 
   /** The resting screen: camera and guidance, or what stands in its way. */
   private showHome(): void {
-    this.camera?.setPaused(false);
     if (this.status?.nobodyEnrolled) {
-      this.camera?.setPaused(true);
       return this.screen(
         'nobody-enrolled',
         el('h2', {}, [this.t.nobodyEnrolled]),

@@ -19,7 +19,6 @@ export type CameraProblem = 'no-camera' | 'permission-denied' | 'camera-lost';
 export class CameraLoop {
   private stream: MediaStream | null = null;
   private running = false;
-  private paused = false;
   private readonly canvas = document.createElement('canvas');
   private readonly context: CanvasRenderingContext2D;
 
@@ -64,11 +63,6 @@ export class CameraLoop {
     return true;
   }
 
-  /** While paused (a result on screen, the PIN pad) frames are not analysed at all. */
-  setPaused(paused: boolean): void {
-    this.paused = paused;
-  }
-
   stop(): void {
     this.running = false;
     for (const track of this.stream?.getTracks() ?? []) track.stop();
@@ -91,7 +85,7 @@ export class CameraLoop {
   private async loop(): Promise<void> {
     while (this.running) {
       // A paused video shows one old frame forever: never analyse it (it could punch someone who has left).
-      if (this.paused || !this.wanted() || this.video.paused || this.video.readyState < 2) {
+      if (!this.wanted() || this.video.paused || this.video.readyState < 2) {
         await sleep(60);
         continue;
       }

@@ -17,13 +17,23 @@ import { addSite, randomDescriptor, seededRandom } from '../support/roster-fixtu
  * central at all.)
  */
 
-/** Opens the kiosk in `dir` with admin mode unlocked; returns the service and its admin token. */
-async function unlocked(dir: string): Promise<{ core: KioskCore; service: KioskService; token: string }> {
+/** Opens the kiosk in `dir`, unlocks admin mode, enrols one new person through the bridge, closes; the answer. */
+async function enrolOnce(dir: string, employeeNo: string, seed: number): Promise<Awaited<ReturnType<KioskService['handle']>>> {
   const core = KioskCore.open(dir);
   const service = new KioskService(core, { follow: false });
-  const set = await service.handle('setAdminPin', { pin: '246810' });
-  if (!set.ok) throw new Error(set.error.message);
-  return { core, service, token: (set.value as { adminToken: string }).adminToken };
+  try {
+    const set = await service.handle('setAdminPin', { pin: '246810' });
+    if (!set.ok) throw new Error(set.error.message);
+    return await service.handle('enrolEmployee', {
+      adminToken: (set.value as { adminToken: string }).adminToken,
+      employeeNo,
+      fullName: 'New Person',
+      descriptors: [randomDescriptor(seededRandom(seed))],
+    });
+  } finally {
+    await service.stop();
+    core.close();
+  }
 }
 
 describe.each(centralFactories())('kiosk enrolment with central on $label', (factory) => {
@@ -49,22 +59,11 @@ describe.each(centralFactories())('kiosk enrolment with central on $label', (fac
   it('an enrolment that central stored but the sync after it could not fetch: done, and the log says why', async () => {
     // Roster reads go to a replica that is down; the enrolment itself goes to the primary.
     writeKioskSettings(dir, { ...kiosk.settings, kioskId: kiosk.id, engine: 'js', rosterUrl: 'postgres://nobody@127.0.0.1:9/none' });
-    const { core, service, token } = await unlocked(dir);
-    try {
-      const result = await service.handle('enrolEmployee', {
-        adminToken: token,
-        employeeNo: 'NEW-1',
-        fullName: 'New Person',
-        descriptors: [randomDescriptor(seededRandom(1))],
-      });
-      expect(result).toMatchObject({ ok: true, value: { templatesAdded: 1 } });
-      const logged = records.find((r) => r.message.startsWith('roster sync after enrolment failed'));
-      expect(logged, JSON.stringify(records)).toBeDefined();
-      expect(String(logged?.fields['error'])).toMatch(/cannot reach the central database at postgres:\/\/nobody@127\.0\.0\.1:9/);
-    } finally {
-      await service.stop();
-      core.close();
-    }
+    const result = await enrolOnce(dir, 'NEW-1', 1);
+    expect(result).toMatchObject({ ok: true, value: { templatesAdded: 1 } });
+    const logged = records.find((r) => r.message.startsWith('roster sync after enrolment failed'));
+    expect(logged, JSON.stringify(records)).toBeDefined();
+    expect(String(logged?.fields['error'])).toMatch(/cannot reach the central database at postgres:\/\/nobody@127\.0\.0\.1:9/);
   });
 });
 
@@ -89,18 +88,7 @@ describe.each(serverFactories())('kiosk enrolment refused at login on $label', (
     const url = new URL(kiosk.settings.url);
     url.password = 'not-the-password';
     writeKioskSettings(dir, { ...kiosk.settings, url: url.toString(), kioskId: kiosk.id, engine: 'js' });
-    const { core, service, token } = await unlocked(dir);
-    try {
-      const result = await service.handle('enrolEmployee', {
-        adminToken: token,
-        employeeNo: 'NEW-2',
-        fullName: 'New Person',
-        descriptors: [randomDescriptor(seededRandom(2))],
-      });
-      expect(result).toMatchObject({ ok: false, error: { code: 'CENTRAL_AUTH_FAILED', message: expect.stringMatching(/refused the login/) } });
-    } finally {
-      await service.stop();
-      core.close();
-    }
+    const result = await enrolOnce(dir, 'NEW-2', 2);
+    expect(result).toMatchObject({ ok: false, error: { code: 'CENTRAL_AUTH_FAILED', message: expect.stringMatching(/refused the login/) } });
   });
 });
