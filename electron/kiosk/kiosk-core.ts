@@ -28,7 +28,7 @@ import { DATABASE_FILE, readKioskSettings, type KioskSettings } from './kiosk-se
 import { euclideanDistance } from '../../shared/face/descriptor.js';
 import { LivenessChallenge, type TurnDirection } from '../../shared/kiosk/liveness.js';
 import { PunchJournal, JOURNAL_DIR } from './punch-journal.js';
-import { lastPunchOf, recordPunch, type NewPunch, type StoredPunch } from './punch-store.js';
+import { lastPunchOf, recordPunch, workedMinutesToday, type NewPunch, type StoredPunch } from './punch-store.js';
 import { RosterSync, type SyncResult } from './roster-sync.js';
 import { Uploader, type UploadStatus } from './uploader.js';
 import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
@@ -81,6 +81,9 @@ export interface KioskStatus {
   kioskName: string;
   kioskId: number | null;
   site: string;
+  /** From central at each sync; null before the first. */
+  siteName: string | null;
+  siteTimeZone: string | null;
   engine: VectorEngineName;
   engineChosenBecause: string;
   modelId: string;
@@ -468,6 +471,11 @@ export class KioskCore {
     return { kind: 'punched', punch, employee, source: challenge.source };
   }
 
+  /** "Worked today" for the clock-out screen (see workedMinutesToday), on the kiosk's clock and its site's zone. */
+  workedToday(employeeId: number): number | null {
+    return workedMinutesToday(this.db, employeeId, this.now(), getMeta(this.db, 'site_time_zone'));
+  }
+
   /**
    * The employee's last punch as the policy should see it at `now`. When that punch was made by this process, its
    * time is re-expressed on the current wall clock through the monotonic clock (now minus the real time elapsed):
@@ -592,6 +600,8 @@ export class KioskCore {
       kioskName: this.settings.kioskName,
       kioskId: this.settings.kioskId,
       site: this.settings.site,
+      siteName: getMeta(this.db, 'site_name'),
+      siteTimeZone: getMeta(this.db, 'site_time_zone'),
       engine: this.index.engine,
       engineChosenBecause: this.index.chosenBecause,
       modelId: getMeta(this.db, 'roster_model_id') ?? FACE_MODEL_ID,

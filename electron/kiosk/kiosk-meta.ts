@@ -8,7 +8,10 @@ export type MetaKey =
   | 'served_sites'
   | 'index_rebuild'
   | 'last_sync_at'
-  | 'last_punch_cursor';
+  | 'last_punch_cursor'
+  /** The kiosk's site as people call it and its IANA time zone, from central at each sync. */
+  | 'site_name'
+  | 'site_time_zone';
 
 export function getMeta(db: KioskDatabase, key: MetaKey): string | null {
   const row = db.prepare('SELECT value FROM kiosk_meta WHERE key = ?').get(key) as { value: string } | undefined;

@@ -21,6 +21,7 @@ import { createLogger } from '../../shared/logger.js';
 import { toVectorLiteral } from '../central/vector-literal.js';
 import { hashPin, verifyPin } from '../security/pin-hash.js';
 import type { FrameOutcome, KioskCore } from './kiosk-core.js';
+import type { StoredPunch } from './punch-store.js';
 import { writeKioskSettings } from './kiosk-settings.js';
 import {
   ADMIN_SUBJECT,
@@ -164,6 +165,7 @@ export class KioskService {
           direction: punch.direction,
           at: punch.at.toISOString(),
           queued: true,
+          workedTodayMinutes: this.workedToday(punch),
         });
       }
       case 'getStatus':
@@ -230,6 +232,7 @@ export class KioskService {
           direction: outcome.punch.direction,
           at: outcome.punch.at.toISOString(),
           queued: true,
+          workedTodayMinutes: this.workedToday(outcome.punch),
         };
       case 'already':
       case 'still-here':
@@ -300,7 +303,11 @@ export class KioskService {
     }
     const punch = this.core.recordPunch({ employeeId: row.id, direction: decision.direction, method: 'pin', matchDistance: null, at: now });
     this.uploadSoon();
-    return { kind: 'punched', employee, direction: punch.direction, at: punch.at.toISOString(), queued: true };
+    return { kind: 'punched', employee, direction: punch.direction, at: punch.at.toISOString(), queued: true, workedTodayMinutes: this.workedToday(punch) };
+  }
+
+  private workedToday(punch: StoredPunch): number | null {
+    return punch.direction === 'out' ? this.core.workedToday(punch.employeeId) : null;
   }
 
   /**
@@ -483,6 +490,8 @@ export class KioskService {
     return {
       kioskName: s.kioskName,
       site: s.site,
+      siteName: s.siteName ?? s.site,
+      timeZone: s.siteTimeZone,
       online: s.upload.online,
       pendingPunches: s.pendingPunches,
       employees: s.employees,

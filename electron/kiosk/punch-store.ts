@@ -60,3 +60,49 @@ export function lastPunchOf(db: KioskDatabase, employeeId: number): LastPunch | 
 export function pendingCount(db: KioskDatabase): number {
   return (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
 }
+
+/**
+ * What the clock-out screen says as "Worked today": the minutes of each IN→OUT pair whose OUT falls on today's date
+ * in the site's time zone (a night shift counts on the morning it ends), from this kiosk's punches of the last two
+ * days and central's last punch (an IN at another door). Null when no pair closes today: nothing is shown rather
+ * than a guess.
+ */
+export function workedMinutesToday(db: KioskDatabase, employeeId: number, now: Date, timeZone: string | null): number | null {
+  const since = new Date(now.getTime() - 2 * 86_400_000).toISOString();
+  const own = db
+    .prepare('SELECT direction, punched_at FROM punches WHERE employee_id = ? AND punched_at >= ? ORDER BY punched_at, rowid')
+    .all(employeeId, since) as { direction: 'in' | 'out'; punched_at: string }[];
+  const central = db
+    .prepare('SELECT direction, punched_at FROM central_last_punches WHERE employee_id = ? AND punched_at >= ?')
+    .get(employeeId, since) as { direction: 'in' | 'out'; punched_at: string } | undefined;
+  const punches = [...own];
+  if (central && !own.some((p) => p.punched_at === central.punched_at && p.direction === central.direction)) {
+    punches.push(central);
+    punches.sort((a, b) => a.punched_at.localeCompare(b.punched_at));
+  }
+  const today = localDate(now, timeZone);
+  let minutes: number | null = null;
+  let openedAt: Date | null = null;
+  for (const p of punches) {
+    const at = new Date(p.punched_at);
+    if (p.direction === 'in') {
+      openedAt = at;
+      continue;
+    }
+    if (openedAt !== null && localDate(at, timeZone) === today) {
+      minutes = (minutes ?? 0) + Math.floor((at.getTime() - openedAt.getTime()) / 60_000);
+    }
+    openedAt = null;
+  }
+  return minutes;
+}
+
+/** YYYY-MM-DD of `when` in the zone (the system's when the zone is unknown or not one this runtime knows). */
+function localDate(when: Date, timeZone: string | null): string {
+  const options: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit' };
+  try {
+    return new Intl.DateTimeFormat('en-CA', { ...options, timeZone: timeZone ?? undefined }).format(when);
+  } catch {
+    return new Intl.DateTimeFormat('en-CA', options).format(when);
+  }
+}

@@ -67,6 +67,8 @@ interface TemplateRow {
 interface RosterDelta {
   kind: SyncResult['kind'];
   sites: string[];
+  /** The kiosk's own site as people call it, and its time zone (the screen's clock and "today"). */
+  home: { name: string; timeZone: string } | null;
   snapshotReason: string | null;
   changesRead: number;
   watermark: string;
@@ -139,6 +141,7 @@ export class RosterSync {
       // The snapshot starts with the first statement: the watermark and every row below belong to it.
       const snapshotMark = await snapshotWatermark(client);
       const sites = await this.servedSites(client);
+      const home = await this.homeSite(client);
       let reason = this.snapshotReason();
       // A site added to this kiosk brings people whose changes the feed delivered long ago (or never, to us).
       const storedSites = getMeta(this.db, 'served_sites');
@@ -151,7 +154,7 @@ export class RosterSync {
       }
       delta ??= await this.readSnapshot(client, sites, snapshotMark, reason ?? 'requested');
       await client.query('COMMIT');
-      return delta;
+      return { ...delta, home };
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
@@ -171,6 +174,15 @@ export class RosterSync {
       });
     }
     return rows.map((r) => r.site).sort();
+  }
+
+  private async homeSite(client: pg.ClientBase): Promise<RosterDelta['home']> {
+    const { rows } = await client.query<{ name: string; time_zone: string }>(
+      'SELECT s.name, s.time_zone FROM sites s JOIN kiosks k ON k.site = s.code WHERE k.id = $1',
+      [this.options.kioskId],
+    );
+    const row = rows[0];
+    return row ? { name: row.name, timeZone: row.time_zone } : null;
   }
 
   private async readSnapshot(client: pg.ClientBase, sites: string[], watermark: string, reason: string): Promise<RosterDelta> {
@@ -195,6 +207,7 @@ export class RosterSync {
     return {
       kind: 'snapshot',
       sites,
+      home: null,
       snapshotReason: reason,
       changesRead: 0,
       watermark,
@@ -283,6 +296,7 @@ export class RosterSync {
     return {
       kind: 'incremental',
       sites,
+      home: null,
       snapshotReason: null,
       changesRead,
       watermark,
@@ -369,6 +383,10 @@ export class RosterSync {
       setMeta(db, 'roster_watermark', delta.watermark);
       setMeta(db, 'roster_model_id', this.modelId);
       setMeta(db, 'served_sites', JSON.stringify(delta.sites));
+      if (delta.home) {
+        setMeta(db, 'site_name', delta.home.name);
+        setMeta(db, 'site_time_zone', delta.home.timeZone);
+      }
       setMeta(db, 'last_sync_at', new Date().toISOString());
     })();
     return { employeesRemoved, templatesUpserted: delta.templates.length, templatesRemoved };

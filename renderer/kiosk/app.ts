@@ -4,7 +4,7 @@ import type { FrameOutcomeView, KioskStatusView, PinOutcomeView } from '../../sh
 import { createBrowserFaceEngine } from '../face/browser-face-engine.js';
 import type { KioskBridge } from './bridge.js';
 import { CameraLoop, sleep, type CameraFrame, type CameraProblem } from './camera.js';
-import { el, formatTime, playSound } from './dom.js';
+import { el, formatDate, formatTime, playSound, setSiteTimeZone } from './dom.js';
 import { chooseLanguage, chosenLanguage, sayError, type Strings } from './i18n.js';
 import { Keypad } from './keypad.js';
 import { AdminPanel } from './admin.js';
@@ -108,7 +108,7 @@ export class KioskApp {
   private tick(): void {
     const now = new Date();
     this.clock.dateTime = now.toISOString();
-    this.clock.textContent = `${now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} · ${now.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' })}`;
+    this.clock.textContent = `${formatTime(now)} · ${formatDate(now)}`;
   }
 
   private switchLanguage(): void {
@@ -154,7 +154,9 @@ export class KioskApp {
     this.status = status;
     this.badge.textContent = status.online ? (status.pendingPunches > 0 ? this.t.waiting(status.pendingPunches) : '') : this.t.offline(status.pendingPunches);
     this.badge.dataset['online'] = String(status.online);
-    this.siteName.textContent = status.site;
+    setSiteTimeZone(status.timeZone);
+    this.siteName.textContent = status.siteName;
+    this.tick();
     this.admin?.setStatus(status);
     if (changed && this.atRest()) this.showHome();
   }
@@ -324,6 +326,7 @@ export class KioskApp {
       playSound('punch');
       const headline = outcome.direction === 'in' ? this.t.clockedIn : this.t.clockedOut;
       const extra = this.status && !this.status.online ? [el('p', { class: 'queued' }, [this.t.queued])] : [];
+      if (outcome.workedTodayMinutes !== null) extra.unshift(el('p', { class: 'worked', id: 'result-worked' }, [this.t.workedToday(outcome.workedTodayMinutes)]));
       return this.showResult(`punched-${outcome.direction}`, headline, `${outcome.employee.fullName} · ${time}`, [...extra, this.notYouButton()]);
     }
     playSound('already');

@@ -21,6 +21,9 @@ export class CameraLoop {
   private running = false;
   private readonly canvas = document.createElement('canvas');
   private readonly context: CanvasRenderingContext2D;
+  /** Frames in a row with no face at all, and whether the last one had a face too small to match. */
+  private emptyInARow = 0;
+  private smallFaceSeen = false;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -70,7 +73,7 @@ export class CameraLoop {
   }
 
   /** One analysed frame now (admin enrolment takes frames on demand); null when the camera has none. */
-  async grab(): Promise<CameraFrame | null> {
+  async grab(probeSmallFaces = false): Promise<CameraFrame | null> {
     const width = this.video.videoWidth;
     const height = this.video.videoHeight;
     if (width === 0 || height === 0) return null;
@@ -78,7 +81,12 @@ export class CameraLoop {
     this.canvas.height = height;
     this.context.drawImage(this.video, 0, 0, width, height);
     const image = this.context.getImageData(0, 0, width, height);
-    const analysis = await this.engine.analyze(rgbFromImageData(image), { detector: this.detector, padding: 0, purpose: 'kiosk' });
+    const analysis = await this.engine.analyze(rgbFromImageData(image), {
+      detector: this.detector,
+      padding: 0,
+      purpose: 'kiosk',
+      probeSmallFaces,
+    });
     return { analysis, width, height };
   }
 
@@ -89,8 +97,15 @@ export class CameraLoop {
         await sleep(60);
         continue;
       }
-      const frame = await this.grab();
-      if (frame) await this.onFrame(frame);
+      // The small-face probe costs a second look at an empty frame: every third empty frame while nobody is there
+      // (an idle kiosk stays cheap, "Move closer" comes within half a second), every frame while someone is too far.
+      const frame = await this.grab(this.smallFaceSeen || this.emptyInARow % 3 === 2);
+      if (frame) {
+        const { analysis } = frame;
+        this.emptyInARow = analysis.facesFound === 0 ? this.emptyInARow + 1 : 0;
+        this.smallFaceSeen = !analysis.ok && analysis.issues.includes('FACE_TOO_SMALL');
+        await this.onFrame(frame);
+      }
       await sleep(0); // let the page paint between frames
     }
   }

@@ -13,8 +13,28 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: At
 }
 
 /** 09:01 in the kiosk's own time zone (the site's, as the kiosk is set up). */
-export function formatTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/**
+ * The site's time zone: a kiosk shows its site's time, whatever zone its operating system was installed with.
+ * Undefined (the system's zone) until central has told the kiosk, or when central's zone is not one this browser knows.
+ */
+let siteTimeZone: string | undefined;
+
+export function setSiteTimeZone(timeZone: string | null): void {
+  if (timeZone === null) return;
+  try {
+    new Intl.DateTimeFormat([], { timeZone });
+    siteTimeZone = timeZone;
+  } catch {
+    siteTimeZone = undefined;
+  }
+}
+
+export function formatTime(iso: string | Date): string {
+  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', timeZone: siteTimeZone });
+}
+
+export function formatDate(when: Date): string {
+  return when.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long', timeZone: siteTimeZone });
 }
 
 let audio: AudioContext | null = null;

@@ -41,6 +41,7 @@ const en = {
   } satisfies Record<QualityIssue, string>,
   turnHead: (side: string) => `Turn your head to the ${side}`,
   stillHere: (dir: string, time: string) => `You are clocked ${dir} (${time}). Next person, please.`,
+  workedToday: (minutes: number) => `Worked today: ${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`,
   confirmTitle: (dir: string) => `Clock ${dir}?`,
   confirmDetail: (lastDir: string, minutes: number) =>
     minutes < 1 ? `You clocked ${lastDir} less than a minute ago.` : minutes === 1 ? `You clocked ${lastDir} 1 minute ago.` : `You clocked ${lastDir} ${minutes} minutes ago.`,
@@ -154,6 +155,7 @@ const zh: Strings = {
   },
   turnHead: (side) => `请把头转向${side}`,
   stillHere: (dir, time) => `您已打卡（${dir}，${time}）。请下一位。`,
+  workedToday: (minutes) => `今日工作：${Math.floor(minutes / 60)} 小时 ${minutes % 60} 分钟`,
   confirmTitle: (dir) => `确定要打卡（${dir}）吗？`,
   confirmDetail: (lastDir, minutes) => (minutes < 1 ? `您不到一分钟前刚打卡（${lastDir}）。` : `您 ${minutes} 分钟前刚打卡（${lastDir}）。`),
   confirmYes: (dir) => `确定打卡（${dir}）`,

@@ -1,6 +1,6 @@
 import { FACE_MODEL_ID } from '../face-model.js';
 import { headPose, type HeadPose } from './head-pose.js';
-import { padRgb } from './pad.js';
+import { cropRgb, padRgb } from './pad.js';
 import { facePixelStats } from './pixel-stats.js';
 import { assessQuality, DEFAULT_QUALITY, type QualityIssue, type QualityThresholds } from './quality.js';
 import type { FaceBox, FaceDescriptor, FaceDetector, Point, RgbImage } from './types.js';
@@ -54,9 +54,20 @@ export interface AnalyzeOptions {
    * that finds no face, looks again with a border as wide as the image: tight crops need it, camera frames do not.
    */
   padding: number | 'auto';
-  /** 'enrol' refuses a photo with several faces; 'kiosk' takes the largest (the person at the front). */
+  /**
+   * 'enrol' refuses a photo with several faces; 'kiosk' takes the largest when it clearly dominates (the person at
+   * the front, someone far behind in the queue) and refuses the frame with MULTIPLE_FACES when another face is
+   * close to it in size (two people side by side: naming either would be a guess).
+   */
   purpose: 'enrol' | 'kiosk';
   quality?: QualityThresholds;
+  /**
+   * When the frame has no face, look again at its centre half. The tiny detector misses faces under about 60 px
+   * in a 640×480 frame (it sees the frame at 416 px); the centre crop is seen 1.3× larger, which finds 38–60 px
+   * faces (measured on ../shared/faces, README "Kiosk"). A face found only this way is never matched: it comes back
+   * as FACE_TOO_SMALL, so the screen can say "Move closer" instead of "Look at the camera".
+   */
+  probeSmallFaces?: boolean;
 }
 
 export type AnalyzeResult =
@@ -64,6 +75,13 @@ export type AnalyzeResult =
   | { ok: false; issues: QualityIssue[]; face: FaceAnalysis | null; facesFound: number };
 
 const DETECTION_FLOOR = 0.3; // below this the detector's guess is noise; LOW_SCORE applies above it
+
+/**
+ * A kiosk frame's largest face is punched only when it is at least this much wider than every other confident face.
+ * Someone queueing a step behind is about half as wide (ratio ≥ 1.8); two people side by side are within 1.2 of each
+ * other. 1.4 leaves room either way.
+ */
+export const DOMINANT_FACE_RATIO = 1.4;
 
 function detectorOptions(api: FaceApiLike, detector: FaceDetector): unknown {
   if (detector === 'ssd') return new api.SsdMobilenetv1Options({ minConfidence: DETECTION_FLOOR, maxResults: 10 });
@@ -102,7 +120,25 @@ export class FaceEngine {
       return padded.face !== null ? padded : plain;
     }
     const border = Math.round(options.padding * Math.max(image.width, image.height));
-    return this.analyzeWithBorder(image, border, options);
+    const result = await this.analyzeWithBorder(image, border, options);
+    if (result.facesFound > 0 || !options.probeSmallFaces) return result;
+    return this.probeCentre(image, options, result);
+  }
+
+  /** See {@link AnalyzeOptions.probeSmallFaces}. */
+  private async probeCentre(image: RgbImage, options: AnalyzeOptions, empty: AnalyzeResult): Promise<AnalyzeResult> {
+    const x = Math.floor(image.width / 4);
+    const y = Math.floor(image.height / 4);
+    const centre = cropRgb(image, x, y, Math.floor(image.width / 2), Math.floor(image.height / 2));
+    const probed = await this.analyzeWithBorder(centre, 0, { ...options, probeSmallFaces: false });
+    if (probed.face === null) return empty;
+    const face: FaceAnalysis = {
+      ...probed.face,
+      box: { ...probed.face.box, x: probed.face.box.x + x, y: probed.face.box.y + y },
+      landmarks: probed.face.landmarks.map((p) => ({ x: p.x + x, y: p.y + y })),
+      issues: ['FACE_TOO_SMALL', ...probed.face.issues.filter((i) => i !== 'FACE_TOO_SMALL')],
+    };
+    return { ok: false, issues: face.issues, face, facesFound: probed.facesFound };
   }
 
   private async analyzeWithBorder(image: RgbImage, border: number, options: AnalyzeOptions): Promise<AnalyzeResult> {
@@ -127,8 +163,9 @@ export class FaceEngine {
     const face = this.describe(image, largest, border, quality);
     const issues = [...face.issues];
     // Only confident detections count as another person: a faint false detection must not refuse a good photo.
-    const confident = faces.filter((f) => f.detection.score >= quality.minScore).length;
-    if (options.purpose === 'enrol' && confident > 1) issues.unshift('MULTIPLE_FACES');
+    const others = faces.filter((f) => f !== largest && f.detection.score >= quality.minScore);
+    const rival = others.some((f) => f.detection.box.width * DOMINANT_FACE_RATIO > largest.detection.box.width);
+    if (options.purpose === 'enrol' ? others.length > 0 : rival) issues.unshift('MULTIPLE_FACES');
     if (issues.length > 0) return { ok: false, issues, face, facesFound: faces.length };
     return { ok: true, face, facesFound: faces.length };
   }

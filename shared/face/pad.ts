@@ -28,3 +28,13 @@ export function rgbaToRgb(rgba: Uint8ClampedArray | Uint8Array, width: number, h
   }
   return { width, height, data };
 }
+
+/** The `width`×`height` part of the image whose top-left corner is (x, y); the rectangle must lie inside it. */
+export function cropRgb(image: RgbImage, x: number, y: number, width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let row = 0; row < height; row++) {
+    const from = ((y + row) * image.width + x) * 3;
+    data.set(image.data.subarray(from, from + width * 3), row * width * 3);
+  }
+  return { width, height, data };
+}

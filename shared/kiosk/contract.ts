@@ -96,7 +96,10 @@ export interface EmployeeView {
   fullName: string;
 }
 
-/** What the screen shows after a frame. Times are ISO strings (they cross JSON). */
+/**
+ * What the screen shows after a frame. Times are ISO strings (they cross JSON). `workedTodayMinutes` is set on an OUT
+ * when the kiosk knows the IN it closes (see workedMinutesToday), null otherwise.
+ */
 export type FrameOutcomeView =
   | { kind: 'no-face'; issues: QualityIssue[] }
   | { kind: 'not-recognised' }
@@ -106,7 +109,7 @@ export type FrameOutcomeView =
   | { kind: 'turn-head'; direction: 'left' | 'right'; employee: EmployeeView }
   /** The head-turn check was not passed in time (or someone else stepped in): no punch. */
   | { kind: 'turn-failed' }
-  | { kind: 'punched'; punchId: string; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
+  | { kind: 'punched'; punchId: string; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean; workedTodayMinutes: number | null }
   | { kind: 'already'; employee: EmployeeView; direction: 'in' | 'out'; at: string }
   /** Recognised again without having left the camera since: nothing punched; the screen stays on the camera. */
   | { kind: 'still-here'; employee: EmployeeView; direction: 'in' | 'out'; at: string }
@@ -115,18 +118,22 @@ export type FrameOutcomeView =
 
 /** What a confirmPunch answer did: the punch, or nothing (a no, or a question that had expired). */
 export type ConfirmOutcomeView =
-  | { kind: 'punched'; punchId: string; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
+  | { kind: 'punched'; punchId: string; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean; workedTodayMinutes: number | null }
   | { kind: 'not-punched' };
 
 export type PinOutcomeView =
-  | { kind: 'punched'; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean }
+  | { kind: 'punched'; employee: EmployeeView; direction: 'in' | 'out'; at: string; queued: boolean; workedTodayMinutes: number | null }
   | { kind: 'already'; employee: EmployeeView; direction: 'in' | 'out'; at: string }
   | { kind: 'wrong'; attemptsLeft: number }
   | { kind: 'locked'; until: string };
 
 export interface KioskStatusView {
   kioskName: string;
+  /** The site's code (diagnostics) and its name (the screen's header). */
   site: string;
+  siteName: string;
+  /** The site's IANA time zone, for the clock and "today"; null until the first sync (the screen uses its own). */
+  timeZone: string | null;
   online: boolean;
   pendingPunches: number;
   employees: number;

@@ -232,6 +232,53 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       expect(after.faceFrames - before.faceFrames).toBeGreaterThanOrEqual(15); // descriptors were computed too
     }, 400_000);
 
+    it('two people side by side: "One person at a time" and nobody punched; a face far from the camera: "Move closer"', async () => {
+      /** A 640×480 grey scene with each photo scaled to `height` px at (left, top). */
+      const scene = async (name: string, people: { photo: string; height: number; left: number; top: number }[]): Promise<string> => {
+        const layers = await Promise.all(
+          people.map(async (p) => ({ input: await sharp(p.photo).resize({ height: p.height }).toBuffer(), left: p.left, top: p.top })),
+        );
+        const file = join(work, `${name}.png`);
+        await sharp({ create: { width: 640, height: 480, channels: 3, background: '#808080' } }).composite(layers).png().toFile(file);
+        return file;
+      };
+      const pair = await scene('pair', [
+        { photo: bbtPhoto('amy', 3), height: 170, left: 60, top: 150 },
+        { photo: bbtPhoto('raj', 3), height: 160, left: 380, top: 160 },
+      ]);
+      const far = await scene('far', [{ photo: bbtPhoto('leonard', 3), height: 42, left: 300, top: 220 }]);
+      const before = (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM punches')).rows[0]?.n;
+      const video = makeFakeCamera(work, 'pair-then-far', [pair, far], 8, 'scene');
+      const browser = await launchChromium(fakeCameraArgs(video));
+      browsers.push(browser);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+      await page.goto(kioskUrl);
+      await page.waitForSelector('[data-screen="camera"]', { timeout: 120_000 });
+      await recordResults(page);
+      // Every guidance line shown, in order, as the camera goes from the pair to the far face and round again.
+      await page.evaluate(() => {
+        const said: string[] = [];
+        (window as unknown as { said: string[] }).said = said;
+        const guidance = document.getElementById('guidance')!;
+        new MutationObserver(() => {
+          if (said.at(-1) !== guidance.textContent) said.push(guidance.textContent ?? '');
+        }).observe(guidance, { childList: true, characterData: true, subtree: true });
+      });
+      const said = () => page.evaluate(() => (window as unknown as { said: string[] }).said);
+      const sawBoth = async () => {
+        const lines = await said();
+        return lines.includes('One person at a time, please') && lines.includes('Move closer');
+      };
+      await expect.poll(sawBoth, { timeout: 120_000, interval: 500 }).toBe(true);
+      await page.waitForFunction(() => document.getElementById('guidance')?.textContent === 'One person at a time, please', undefined, { timeout: 60_000 });
+      await shot(page, '16-two-people');
+      await page.waitForFunction(() => document.getElementById('guidance')?.textContent === 'Move closer', undefined, { timeout: 60_000 });
+      await shot(page, '17-move-closer');
+      // Nobody was named: no result screen, no punch for either of the pair (both enrolled) or for Leonard.
+      expect(await seenResults(page)).toEqual([]);
+      expect((await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM punches')).rows[0]?.n).toBe(before);
+    });
+
     it('a stranger gets "not recognised" and no punch is made', async () => {
       const before = (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM punches')).rows[0]?.n;
       const page = await openKiosk('stranger', frames('bernadette'));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KioskCore, type FrameOutcome } from '../../electron/kiosk/kiosk-core.js';
 import { KioskService } from '../../electron/kiosk/kiosk-service.js';
+import { recordPunch, workedMinutesToday } from '../../electron/kiosk/punch-store.js';
 import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { TestClock } from '../support/test-clock.js';
@@ -120,7 +121,8 @@ describe('a person who stays in view', () => {
     const again = (await stay(raj, 2)).find((o) => o.kind === 'confirm');
     if (again?.kind !== 'confirm') throw new Error('not asked again');
     const yes = await service.handle('confirmPunch', { confirmationId: again.confirmationId, yes: true });
-    expect(yes).toMatchObject({ ok: true, value: { kind: 'punched', direction: 'out', employee: { employeeNo: 'RAJ-1' } } });
+    // The clock-out screen says how long Raj worked today: the IN a little over two minutes ago.
+    expect(yes).toMatchObject({ ok: true, value: { kind: 'punched', direction: 'out', employee: { employeeNo: 'RAJ-1' }, workedTodayMinutes: 2 } });
     expect(await service.handle('confirmPunch', { confirmationId: again.confirmationId, yes: true })).toEqual({ ok: true, value: { kind: 'not-punched' } });
     expect(punchesOf(2)).toBe(before + 1);
     // An answer after the question expired records nothing (an IN first: only an OUT is asked about).
@@ -146,5 +148,58 @@ describe('a person who stays in view', () => {
     await stay(amy, 2);
     clock.elapse(25_000);
     expect((await stay(amy, 2)).map((o) => o.kind)).toContain('already');
+  });
+});
+
+describe('"Worked today" on the clock-out screen', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clockface-worked-'));
+  let core: KioskCore;
+  beforeAll(() => {
+    writeKioskSettings(dir, {
+      kioskName: 'door-worked',
+      site: 'hq',
+      roleName: 'clockface_kiosk_worked',
+      url: 'postgres://nobody:secret@127.0.0.1:9/none',
+      kioskId: 1,
+      engine: 'js',
+      centralFallback: false,
+    });
+    core = KioskCore.open(dir, { clock: new TestClock('2026-03-02T08:00:00Z') });
+    const person = core.db.prepare("INSERT INTO employees (id, employee_no, full_name, site, active) VALUES (?, ?, ?, 'hq', 1)");
+    for (const id of [1, 2, 3, 4]) person.run(id, `E-${id}`, `Person ${id}`);
+  });
+  afterAll(() => {
+    core.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const punch = (employeeId: number, direction: 'in' | 'out', iso: string) =>
+    recordPunch(core.db, { employeeId, direction, method: 'pin', matchDistance: null, at: new Date(iso) });
+
+  it('sums the pairs that end today in the site zone: a split shift, a night shift, an OUT without its IN', () => {
+    // Split shift in Shanghai (UTC+8): 08:00-12:00 and 13:00-17:30 local.
+    punch(1, 'in', '2026-03-02T00:00:00Z');
+    punch(1, 'out', '2026-03-02T04:00:00Z');
+    punch(1, 'in', '2026-03-02T05:00:00Z');
+    punch(1, 'out', '2026-03-02T09:30:00Z');
+    expect(workedMinutesToday(core.db, 1, new Date('2026-03-02T09:30:05Z'), 'Asia/Shanghai')).toBe(510);
+    // Night shift 22:00-06:00 in New York (UTC-5): counted on the morning it ends, whole.
+    punch(2, 'in', '2026-03-02T03:00:00Z');
+    punch(2, 'out', '2026-03-02T11:00:00Z');
+    expect(workedMinutesToday(core.db, 2, new Date('2026-03-02T11:00:05Z'), 'America/New_York')).toBe(480);
+    // In UTC the same pair ends on 2 March too; yesterday's pairs are not today's.
+    expect(workedMinutesToday(core.db, 2, new Date('2026-03-03T11:00:05Z'), 'UTC')).toBeNull();
+    // An OUT whose IN this kiosk never saw: nothing said, rather than a guess.
+    punch(3, 'out', '2026-03-02T09:00:00Z');
+    expect(workedMinutesToday(core.db, 3, new Date('2026-03-02T09:00:05Z'), 'UTC')).toBeNull();
+  });
+
+  it("takes central's last punch as the IN made at another door", () => {
+    core.db
+      .prepare('INSERT INTO central_last_punches (employee_id, direction, punched_at) VALUES (?, ?, ?)')
+      .run(4, 'in', '2026-03-02T08:00:00.000Z');
+    punch(4, 'out', '2026-03-02T16:15:00Z');
+    expect(workedMinutesToday(core.db, 4, new Date('2026-03-02T16:15:01Z'), 'Europe/London')).toBe(495);
+    // A zone this runtime does not know falls back to the system's, not to an error.
+    expect(workedMinutesToday(core.db, 4, new Date('2026-03-02T16:15:01Z'), 'Mars/Olympus_Mons')).toBe(495);
   });
 });

@@ -96,6 +96,12 @@ describe.each(centralFactories())('roster sync against $label', (factory) => {
       expect(result.employees).toBeGreaterThanOrEqual(6);
       await check();
       expect(getMeta(db, 'roster_model_id')).toBe(FACE_MODEL_ID);
+      // The screen's header and clock: the kiosk's own site as central names it, and its zone.
+      expect([getMeta(db, 'site_name'), getMeta(db, 'site_time_zone')]).toEqual(['hq', 'UTC']);
+      await admin.query("UPDATE sites SET name = 'Head office', time_zone = 'Asia/Shanghai' WHERE code = 'hq'");
+      await syncNow();
+      expect([getMeta(db, 'site_name'), getMeta(db, 'site_time_zone')]).toEqual(['Head office', 'Asia/Shanghai']);
+      await admin.query("UPDATE sites SET name = 'hq', time_zone = 'UTC' WHERE code = 'hq'");
       const noChange = await syncNow();
       expect(noChange).toMatchObject({ kind: 'incremental', templatesRemoved: 0, employeesRemoved: 0 });
     });

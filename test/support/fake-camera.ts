@@ -19,8 +19,9 @@ export function ffmpegPart(): SystemPart {
  * A fake webcam video from still photos (Chromium plays it through getUserMedia with
  * --use-file-for-fake-video-capture): each photo for `secondsEach`, the face scaled to about half the frame
  * height and centred on grey, 640×480 at 10 fps, looping. An empty list makes a camera that sees nobody.
+ * `framing: 'scene'` takes photos that are whole 640×480 scenes already (two people, a face far away) as they are.
  */
-export function makeFakeCamera(dir: string, name: string, photos: readonly string[], secondsEach = 2): string {
+export function makeFakeCamera(dir: string, name: string, photos: readonly string[], secondsEach = 2, framing: 'face' | 'scene' = 'face'): string {
   const out = join(dir, `${name}.y4m`);
   const inputs = photos.length > 0 ? photos : [];
   const args: string[] = ['-y', '-loglevel', 'error'];
@@ -29,7 +30,8 @@ export function makeFakeCamera(dir: string, name: string, photos: readonly strin
   } else {
     for (const photo of inputs) args.push('-loop', '1', '-t', String(secondsEach), '-i', photo);
   }
-  const scale = 'scale=-2:240,pad=640:480:(ow-iw)/2:(oh-ih)/2:color=gray,fps=10,format=yuv420p,setsar=1';
+  const fit = framing === 'face' ? 'scale=-2:240,pad=640:480:(ow-iw)/2:(oh-ih)/2:color=gray' : 'scale=640:480';
+  const scale = `${fit},fps=10,format=yuv420p,setsar=1`;
   const filter =
     inputs.length === 0
       ? 'format=yuv420p'
