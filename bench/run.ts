@@ -12,6 +12,7 @@ import { faceSuite } from './suites/face.js';
 import { kioskE2eSuite } from './suites/kiosk-e2e.js';
 import { kioskMatchSuite } from './suites/kiosk-match.js';
 import { kioskSyncSuite } from './suites/kiosk-sync.js';
+import { singleFrameSuite } from './suites/single-frame.js';
 import { uploadSuite } from './suites/upload.js';
 import { missingParts } from './support/missing-parts.js';
 
@@ -28,7 +29,7 @@ export interface BenchSuite {
 }
 
 // Two parts of one suite: `npm run bench -- kiosk` runs (and results.json replaces) both.
-const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, kioskE2eSuite, centralSuite, uploadSuite];
+const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, singleFrameSuite, kioskE2eSuite, centralSuite, uploadSuite];
 
 const program = new Command('npm run bench --')
   .description('Clockface benchmarks: every suite compares alternatives in one run')

@@ -538,7 +538,9 @@ export class KioskCore {
       const first = named[0];
       const last = named.at(-1);
       const onePerson = first !== undefined && named.every((n) => n.employeeId === first.employeeId);
-      const mayHideRival = onePerson && last !== undefined && last.distance < first.distance + this.policy.margin;
+      // As far as the widest margin a rule asks for: a single-frame decision wants the next person that far off.
+      const reach = Math.max(this.policy.margin, this.policy.singleFrame?.minMargin ?? 0);
+      const mayHideRival = onePerson && last !== undefined && last.distance < first.distance + reach;
       if (!mayHideRival || hits.length < k || k >= MAX_NEIGHBOURS) return named;
     }
   }

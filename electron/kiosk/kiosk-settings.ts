@@ -21,6 +21,8 @@ const policySchema = z
     margin: z.number().min(0).max(1),
     framesRequired: z.number().int().min(1).max(30),
     frameWindow: z.number().int().min(1).max(30),
+    /** null: every decision waits for framesRequired of frameWindow frames. */
+    singleFrame: z.object({ maxDistance: z.number().min(0).max(2), minMargin: z.number().min(0).max(2) }).nullable(),
     debounceSeconds: z.number().min(0).max(86_400),
     confirmOppositeSeconds: z.number().min(0).max(86_400),
     maxShiftHours: z.number().positive().max(72),

@@ -2,7 +2,7 @@ import { describeClockOffset } from '../../shared/kiosk/clock-offset.js';
 import type { KioskStatusView } from '../../shared/kiosk/contract.js';
 import type { KioskBridge } from './bridge.js';
 import { sleep, type CameraLoop } from './camera.js';
-import { el, formatTime } from './dom.js';
+import { el, formatDate, formatTime } from './dom.js';
 import { sayError, type Strings } from './i18n.js';
 import { Keypad } from './keypad.js';
 
@@ -54,7 +54,7 @@ export class AdminPanel {
     const metrics = window.clockfaceMetrics;
     const times = metrics?.timeToPunchMs ?? [];
     const a = this.t.admin;
-    const when = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+    const when = (iso: string) => `${formatDate(new Date(iso))} ${formatTime(iso)}`;
     // Said for a person: times in the kiosk's zone, online in words; the sync error as what it means, since its
     // raw text names central's address and this kiosk's login (those are in the kiosk's log for IT).
     this.diagnostics.textContent = [
@@ -77,14 +77,16 @@ export class AdminPanel {
     const keypad = new Keypad(this.t, [{ input: pin, letters: false }], () => this.restartIdle());
     const message = el('p', { class: 'message', id: 'admin-message', role: 'alert' });
     const form = el('form', { class: 'pin' }, [
-      el('h2', {}, [this.t.admin.title]),
-      el('label', {}, [needsPin ? this.t.admin.setPin : this.t.admin.enterPin, pin]),
-      message,
-      keypad.element,
-      el('div', { class: 'actions' }, [
-        el('button', { class: 'primary', type: 'submit', id: 'admin-unlock' }, [this.t.admin.unlock]),
-        el('button', { class: 'secondary', type: 'button', id: 'admin-cancel', onclick: () => this.close() }, [this.t.cancel]),
+      el('div', { class: 'pin-fields' }, [
+        el('h2', {}, [this.t.admin.title]),
+        el('label', {}, [needsPin ? this.t.admin.setPin : this.t.admin.enterPin, pin]),
+        message,
+        el('div', { class: 'actions' }, [
+          el('button', { class: 'primary', type: 'submit', id: 'admin-unlock' }, [this.t.admin.unlock]),
+          el('button', { class: 'secondary', type: 'button', id: 'admin-cancel', onclick: () => this.close() }, [this.t.cancel]),
+        ]),
       ]),
+      keypad.element,
     ]);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -146,12 +148,24 @@ export class AdminPanel {
         message.textContent = this.t.noCamera;
         return;
       }
+      // The person being enrolled sees themselves (admin mode covers the camera screen), with the one thing to fix.
+      const preview = el('video', { class: 'enrol-preview', id: 'enrol-preview', 'aria-hidden': 'true' });
+      preview.muted = true;
+      preview.playsInline = true;
+      preview.srcObject = camera.video.srcObject;
+      message.after(preview);
+      void preview.play().catch(() => undefined);
       const descriptors: number[][] = [];
-      while (descriptors.length < ENROL_FRAMES && Date.now() < deadline + CAMERA_WAIT_MS) {
-        const frame = await camera.grab();
-        if (frame?.analysis.ok) descriptors.push(Array.from(frame.analysis.face.descriptor.values));
-        message.textContent = a.enrolFrames(descriptors.length, ENROL_FRAMES);
-        await sleep(150);
+      try {
+        while (descriptors.length < ENROL_FRAMES && Date.now() < deadline + CAMERA_WAIT_MS) {
+          const frame = await camera.grab();
+          if (frame?.analysis.ok) descriptors.push(Array.from(frame.analysis.face.descriptor.values));
+          const issue = frame && !frame.analysis.ok ? frame.analysis.issues[0] : undefined;
+          message.textContent = a.enrolFrames(descriptors.length, ENROL_FRAMES) + (issue ? ` · ${this.t.issues[issue]}` : '');
+          await sleep(150);
+        }
+      } finally {
+        preview.remove();
       }
       if (descriptors.length < ENROL_FRAMES) {
         say(a.enrolNobody);

@@ -57,6 +57,8 @@ export class KioskApp {
   private admin: AdminPanel | null = null;
   /** The idle timer of the open overlay (PIN pad, question): restarted on each key, cleared when it closes. */
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Counts result screens, so that an earlier result's timer does not cut a later one short. */
+  private resultsShown = 0;
   private readonly clock = el('time', { class: 'clock', id: 'clock' });
   private readonly siteName = el('span', { class: 'site', id: 'site-name' });
   private readonly notice = el('p', { class: 'notice', id: 'notice', role: 'status' });
@@ -67,6 +69,8 @@ export class KioskApp {
     private readonly root: HTMLElement,
     private readonly bridge: KioskBridge,
     private readonly t: Strings,
+    /** languageSwitch: false when no font can show Chinese (main.ts): the switch would lead to boxes. */
+    private readonly options: { languageSwitch: boolean } = { languageSwitch: true },
   ) {
     window.clockfaceMetrics = this.metrics;
   }
@@ -75,7 +79,9 @@ export class KioskApp {
     const header = el('header', {}, [
       el('div', { class: 'when' }, [this.clock, this.siteName]),
       this.badge,
-      el('button', { class: 'link', id: 'language', lang: chosenLanguage() === 'en' ? 'zh-CN' : 'en', onclick: () => this.switchLanguage() }, [this.t.language]),
+      ...(this.options.languageSwitch
+        ? [el('button', { class: 'link', id: 'language', lang: chosenLanguage() === 'en' ? 'zh-CN' : 'en', onclick: () => this.switchLanguage() }, [this.t.language])]
+        : []),
       el('button', { class: 'link', id: 'open-admin', onclick: () => this.openAdmin() }, [this.t.openAdmin]),
     ]);
     this.root.replaceChildren(header, this.notice, this.stage, this.announcer);
@@ -339,6 +345,7 @@ export class KioskApp {
   }
 
   private async showResult(name: string, headline: string, detail: string, actions: Node[]): Promise<void> {
+    const shown = ++this.resultsShown;
     this.screen(
       'result',
       el('div', { class: `result ${name}`, id: 'result', 'data-result': name }, [
@@ -351,7 +358,8 @@ export class KioskApp {
     document.getElementById('result-headline')?.focus();
     // "Not recognised" waits longer for a choice (try again, or the PIN), then returns by itself.
     await sleep(name === 'not-recognised' ? RESULT_MS * 3 : RESULT_MS);
-    if (this.root.dataset['screen'] === 'result') await this.backHome();
+    // Only this result returns home: one shown after it (Try again, then a new face) keeps its own full time.
+    if (this.root.dataset['screen'] === 'result' && this.resultsShown === shown) await this.backHome();
   }
 
   private async backHome(): Promise<void> {
@@ -366,16 +374,19 @@ export class KioskApp {
     const message = el('p', { class: 'message', id: 'pin-message', role: 'alert' });
     const idle = () => this.restartIdle(PIN_IDLE_MS, () => void this.backHome());
     const keypad = new Keypad(this.t, [{ input: number, letters: true }, { input: pin, letters: false }], idle);
+    // Fields and keypad side by side on a landscape screen, the keypad under the fields on a portrait one (kiosk.css).
     const form = el('form', { class: 'pin', id: 'pin-form' }, [
-      el('h2', { id: 'pin-title' }, [this.t.pinTitle]),
-      el('label', {}, [this.t.employeeNo, number]),
-      el('label', {}, [this.t.pin, pin]),
-      message,
-      keypad.element,
-      el('div', { class: 'actions' }, [
-        el('button', { class: 'primary', type: 'submit', id: 'pin-submit' }, [this.t.punch]),
-        el('button', { class: 'secondary', type: 'button', id: 'pin-cancel', onclick: () => void this.backHome() }, [this.t.cancel]),
+      el('div', { class: 'pin-fields' }, [
+        el('h2', { id: 'pin-title' }, [this.t.pinTitle]),
+        el('label', {}, [this.t.employeeNo, number]),
+        el('label', {}, [this.t.pin, pin]),
+        message,
+        el('div', { class: 'actions' }, [
+          el('button', { class: 'primary', type: 'submit', id: 'pin-submit' }, [this.t.punch]),
+          el('button', { class: 'secondary', type: 'button', id: 'pin-cancel', onclick: () => void this.backHome() }, [this.t.cancel]),
+        ]),
       ]),
+      keypad.element,
     ]);
     form.addEventListener('input', idle);
     form.addEventListener('submit', (event) => {

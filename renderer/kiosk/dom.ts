@@ -29,12 +29,23 @@ export function setSiteTimeZone(timeZone: string | null): void {
   }
 }
 
+/**
+ * Dates and times in the screen's language, not the browser's: a Chinese browser switched to English shows an English
+ * date. The browser's own locale is kept when it is of the same language (en-US keeps its 12-hour clock).
+ */
+let displayLocale: string | undefined;
+
+export function setDisplayLanguage(language: 'en' | 'zh-CN'): void {
+  const browser = navigator.language;
+  displayLocale = browser.toLowerCase().startsWith(language === 'en' ? 'en' : 'zh') ? browser : language;
+}
+
 export function formatTime(iso: string | Date): string {
-  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', timeZone: siteTimeZone });
+  return new Date(iso).toLocaleTimeString(displayLocale, { hour: '2-digit', minute: '2-digit', timeZone: siteTimeZone });
 }
 
 export function formatDate(when: Date): string {
-  return when.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long', timeZone: siteTimeZone });
+  return when.toLocaleDateString(displayLocale, { weekday: 'long', day: 'numeric', month: 'long', timeZone: siteTimeZone });
 }
 
 let audio: AudioContext | null = null;
@@ -67,4 +78,26 @@ export function playSound(kind: keyof typeof SOUNDS): void {
   } catch {
     // No audio device: the large confirmation on screen is what counts.
   }
+}
+
+/**
+ * Whether any installed font has Chinese glyphs. Without one, Chromium draws every Chinese character as the same
+ * "missing glyph" box: '中' then renders exactly like U+10FFFD, a code point no font maps.
+ */
+export function canShowChinese(): boolean {
+  const canvas = document.createElement('canvas');
+  canvas.width = 48;
+  canvas.height = 48;
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) return true; // cannot tell: do not take the person's language away
+  const draw = (text: string): Uint8ClampedArray => {
+    context.clearRect(0, 0, 48, 48);
+    context.font = '32px system-ui, "Noto Sans CJK SC", sans-serif';
+    context.fillStyle = '#000';
+    context.fillText(text, 4, 36);
+    return context.getImageData(0, 0, 48, 48).data;
+  };
+  const chinese = draw('中');
+  const missing = draw('\u{10FFFD}');
+  return chinese.some((v, i) => v !== missing[i]);
 }

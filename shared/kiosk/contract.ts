@@ -69,9 +69,9 @@ export const KIOSK_REQUESTS = {
   attachSnapshot: z.object({ punchId: z.uuid(), jpegBase64: z.string().min(8).max(88_000) }),
   /**
    * Something the screen could not do that an operator should hear of (main logs it; the screen already says it): the
-   * face models did not load, the camera failed. `detail` is the error's own text, never a person's data.
+   * face models did not load, the camera failed, no font can show Chinese (the screen is then in English). `detail` is the error's own text, never a person's data.
    */
-  reportProblem: z.object({ problem: z.enum(['models-missing', 'camera-failed']), detail: z.string().max(300) }),
+  reportProblem: z.object({ problem: z.enum(['models-missing', 'camera-failed', 'cjk-font-missing']), detail: z.string().max(300) }),
   /** Leaves the kiosk (Electron: quits the full-screen app). Only from admin mode. */
   exitKiosk: z.object({ adminToken }),
   updateSettings: z.object({

@@ -13,7 +13,7 @@ describe('judgeFrame', () => {
       ],
       cfg,
     );
-    expect(verdict).toEqual({ kind: 'candidate', employeeId: 1, distance: 0.3 });
+    expect(verdict).toEqual({ kind: 'candidate', employeeId: 1, distance: 0.3, runnerUpDistance: 0.45 });
   });
 
   it('above the threshold is unknown; no hits is unknown', () => {
@@ -33,7 +33,7 @@ describe('judgeFrame', () => {
 });
 
 describe('FrameVoter (2 of the last 3 frames)', () => {
-  const c = (employeeId: number): FrameVerdict => ({ kind: 'candidate', employeeId, distance: 0.4 });
+  const c = (employeeId: number): FrameVerdict => ({ kind: 'candidate', employeeId, distance: 0.4, runnerUpDistance: 0.5 });
   const unknown: FrameVerdict = { kind: 'unknown', bestDistance: 0.7 };
 
   it('confirms on the second agreeing frame and then starts afresh', () => {
@@ -57,6 +57,17 @@ describe('FrameVoter (2 of the last 3 frames)', () => {
     spread.push(unknown);
     spread.push(unknown);
     expect(spread.push(c(1)).kind).toBe('pending'); // the first c(1) left the window
+  });
+
+  it('one frame decides when it is unambiguous: well inside the threshold and far from the next person', () => {
+    const clear = (distance: number, runnerUpDistance: number | null): FrameVerdict => ({ kind: 'candidate', employeeId: 7, distance, runnerUpDistance });
+    expect(new FrameVoter(cfg).push(clear(0.4, 0.65))).toEqual({ kind: 'confirmed', employeeId: 7, distance: 0.4 });
+    expect(new FrameVoter(cfg).push(clear(0.4, null))).toMatchObject({ kind: 'confirmed' }); // nobody else near at all
+    // Just past either cut-off: the second frame decides, as before.
+    expect(new FrameVoter(cfg).push(clear(0.46, 0.9)).kind).toBe('pending');
+    expect(new FrameVoter(cfg).push(clear(0.4, 0.59)).kind).toBe('pending');
+    // Without singleFrame, never on one frame.
+    expect(new FrameVoter({ ...cfg, singleFrame: null }).push(clear(0.1, null)).kind).toBe('pending');
   });
 
   it('refuses a nonsensical configuration', () => {

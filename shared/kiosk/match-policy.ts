@@ -1,11 +1,12 @@
-import { DEFAULT_MATCH_MARGIN, DEFAULT_MATCH_THRESHOLD } from '../face/match-defaults.js';
+import { DEFAULT_MATCH_MARGIN, DEFAULT_MATCH_THRESHOLD, SINGLE_FRAME_MAX_DISTANCE, SINGLE_FRAME_MIN_MARGIN } from '../face/match-defaults.js';
 
 /**
  * The kiosk's decision rules, pure so that they are unit- and property-tested and identical wherever they run.
  *
  * Frame → person: the nearest templates are grouped by employee (an employee's distance is that of their closest
  * template); a frame names a candidate only when the best employee is under the threshold AND clearly closer than
- * the second-best employee (the margin). Frames → decision: N of the last M frames must name the same employee.
+ * the second-best employee (the margin). Frames → decision: one frame when it is unambiguous (well inside the
+ * threshold, far from the next person: `singleFrame`), otherwise N of the last M frames must name the same employee.
  * Decision → punch: a repeat within the debounce window is "already clocked in at 09:01", not a second punch; the
  * direction follows the employee's last punch (or the kiosk's fixed mode), and an IN left open longer than a shift
  * makes the next punch an IN again.
@@ -17,6 +18,12 @@ export interface MatchPolicyConfig {
   framesRequired: number;
   /** … among the last M frames. */
   frameWindow: number;
+  /**
+   * A frame this clear decides alone (null: always N of M). Only ever decides sooner, never otherwise: a frame that
+   * passes is a candidate for the N-of-M rule too, and that rule would name the same person on the next such frame
+   * (property-tested in match-policy.test.ts).
+   */
+  singleFrame: { maxDistance: number; minMargin: number } | null;
   debounceSeconds: number;
   /**
    * A face punch the other way within this long after the last one asks first ("Clock OUT? You clocked IN 2 minutes
@@ -32,6 +39,7 @@ export const DEFAULT_MATCH_POLICY: MatchPolicyConfig = {
   margin: DEFAULT_MATCH_MARGIN,
   framesRequired: 2,
   frameWindow: 3,
+  singleFrame: { maxDistance: SINGLE_FRAME_MAX_DISTANCE, minMargin: SINGLE_FRAME_MIN_MARGIN },
   debounceSeconds: 60,
   confirmOppositeSeconds: 600,
   maxShiftHours: 16,
@@ -48,7 +56,8 @@ export type FrameVerdict<Id = number> =
   | { kind: 'no-face' }
   | { kind: 'unknown'; bestDistance: number | null }
   | { kind: 'ambiguous'; employeeId: Id; distance: number; runnerUpId: Id; runnerUpDistance: number }
-  | { kind: 'candidate'; employeeId: Id; distance: number };
+  /** `runnerUpDistance`: the nearest other person, null when the hits name nobody else. */
+  | { kind: 'candidate'; employeeId: Id; distance: number; runnerUpDistance: number | null };
 
 /** One frame's k-NN hits → who, if anyone, it shows. */
 export function judgeFrame<Id = number>(
@@ -70,7 +79,7 @@ export function judgeFrame<Id = number>(
   if (second && (second[1] - first[1] < config.margin || second[1] === first[1])) {
     return { kind: 'ambiguous', employeeId: first[0], distance: first[1], runnerUpId: second[0], runnerUpDistance: second[1] };
   }
-  return { kind: 'candidate', employeeId: first[0], distance: first[1] };
+  return { kind: 'candidate', employeeId: first[0], distance: first[1], runnerUpDistance: second ? second[1] : null };
 }
 
 export type VoteResult =
@@ -85,7 +94,7 @@ export type VoteResult =
 export class FrameVoter {
   private readonly recent: FrameVerdict[] = [];
 
-  constructor(private readonly config: Pick<MatchPolicyConfig, 'framesRequired' | 'frameWindow'>) {
+  constructor(private readonly config: Pick<MatchPolicyConfig, 'framesRequired' | 'frameWindow'> & Partial<Pick<MatchPolicyConfig, 'singleFrame'>>) {
     if (config.framesRequired < 1 || config.framesRequired > config.frameWindow) {
       throw new Error('framesRequired must be between 1 and frameWindow');
     }
@@ -95,6 +104,12 @@ export class FrameVoter {
     this.recent.push(verdict);
     while (this.recent.length > this.config.frameWindow) this.recent.shift();
     if (verdict.kind !== 'candidate') return this.recent.some((v) => v.kind === 'candidate') ? this.pending() : { kind: 'none' };
+    const single = this.config.singleFrame;
+    const margin = verdict.runnerUpDistance === null ? Number.POSITIVE_INFINITY : verdict.runnerUpDistance - verdict.distance;
+    if (single && verdict.distance <= single.maxDistance && margin >= single.minMargin) {
+      this.reset();
+      return { kind: 'confirmed', employeeId: verdict.employeeId, distance: verdict.distance };
+    }
     const agreeing = this.recent.filter((v) => v.kind === 'candidate' && v.employeeId === verdict.employeeId);
     if (agreeing.length >= this.config.framesRequired) {
       const distance = Math.min(...agreeing.map((v) => (v.kind === 'candidate' ? v.distance : Number.POSITIVE_INFINITY)));

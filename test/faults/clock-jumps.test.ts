@@ -84,14 +84,19 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
     rmSync(root, { recursive: true, force: true });
   });
 
-  /** One look at the camera: the person walks up (an empty view first), then two agreeing frames, a second apart. */
+  /**
+   * One look at the camera: the person walks up (an empty view first), then a clear frame (which decides alone), and
+   * a second a second later if it did not.
+   */
   async function look(employeeId: number, k: KioskCore = core): Promise<FrameOutcome> {
     k.resetFrames();
     for (let i = 0; i < 3; i++) await k.processDescriptor(null, ['NO_FACE']);
     const values = Float32Array.from(faces.get(employeeId) ?? [], (v) => v + (random() - 0.5) * 0.004);
-    expect((await k.processDescriptor(values, [])).kind).toBe('pending');
-    clock.elapse(1_000);
-    const outcome = await k.processDescriptor(Float32Array.from(values), []);
+    let outcome = await k.processDescriptor(values, []);
+    if (outcome.kind === 'pending') {
+      clock.elapse(1_000);
+      outcome = await k.processDescriptor(Float32Array.from(values), []);
+    }
     if (outcome.kind === 'punched') {
       confirmed.push({ id: outcome.punch.id, employeeId, direction: outcome.punch.direction, at: outcome.punch.at.toISOString() });
     }

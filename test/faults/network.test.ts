@@ -95,14 +95,13 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
 
   const hqFaces = (): number[] => [...faces.keys()].filter((id) => core.db.prepare('SELECT 1 FROM employees WHERE id = ?').get(id) !== undefined);
 
-  /** Two agreeing frames of a known employee: the whole punch path, locally. */
+  /** A clear look at a known employee (one frame decides; a second if the first did not): the whole punch path, locally. */
   async function punchByFace(k: KioskCore, employeeId: number): Promise<string> {
     clock.elapse(61_000);
     k.resetFrames();
     const values = Float32Array.from(faces.get(employeeId) ?? [], (v) => v + (random() - 0.5) * 0.004);
     const first = await k.processDescriptor(values, []);
-    expect(first.kind).toBe('pending');
-    const second = await k.processDescriptor(Float32Array.from(values), []);
+    const second = first.kind === 'pending' ? await k.processDescriptor(Float32Array.from(values), []) : first;
     if (second.kind !== 'punched') throw new Error(`expected a punch, got ${JSON.stringify(second)}`);
     expect(second.source).toBe('cache');
     confirmed.add(second.punch.id);

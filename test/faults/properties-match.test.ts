@@ -9,7 +9,7 @@ import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { blobToDescriptor } from '../../electron/kiosk/roster-sync.js';
 import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { LivenessChallenge, type LivenessConfig } from '../../shared/kiosk/liveness.js';
-import { FrameVoter, judgeFrame, type FrameVerdict, type TemplateHit } from '../../shared/kiosk/match-policy.js';
+import { FrameVoter, judgeFrame, type FrameVerdict, type TemplateHit, type VoteResult } from '../../shared/kiosk/match-policy.js';
 import { recordTally } from '../support/fault-tally.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { gaussian, noisySample, randomCentre, seededRandom } from '../support/face-like-data.js';
@@ -159,7 +159,15 @@ describe('match policy: one frame (judgeFrame)', () => {
 type Step = { kind: 'frame'; verdict: FrameVerdict } | { kind: 'reset' };
 
 const verdictArb: fc.Arbitrary<FrameVerdict> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('candidate' as const), employeeId: fc.integer({ min: 1, max: 3 }), distance: fc.double({ min: 0, max: 0.55, noNaN: true }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('candidate' as const),
+      employeeId: fc.integer({ min: 1, max: 3 }),
+      distance: fc.double({ min: 0, max: 0.55, noNaN: true }),
+      runnerUpDistance: fc.option(fc.double({ min: 0, max: 1.2, noNaN: true })),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant<FrameVerdict>({ kind: 'no-face' }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('unknown' as const), bestDistance: fc.option(fc.double({ min: 0.55, max: 2, noNaN: true })) }) },
   {
@@ -217,6 +225,41 @@ describe('match policy: N of the last M frames (FrameVoter)', () => {
       { numRuns: 1_000 },
     );
     tally(1_000, 'FrameVoter: confirms exactly on N of the last M frames');
+  });
+
+  it('a single-frame decision is only ever sooner, never otherwise: the N-of-M rule, the person held one frame longer, names the same person', () => {
+    const single = fc.record({ maxDistance: fc.double({ min: 0, max: 0.6, noNaN: true }), minMargin: fc.double({ min: 0, max: 0.5, noNaN: true }) });
+    fc.assert(
+      fc.property(voting, single, fc.array(verdictArb, { maxLength: 30 }), (cfg, singleFrame, frames) => {
+        const adaptive = new FrameVoter({ ...cfg, singleFrame });
+        const plain = new FrameVoter(cfg);
+        for (const [i, frame] of frames.entries()) {
+          const early = adaptive.push(frame);
+          const usual = plain.push(frame);
+          if (early.kind !== 'confirmed') {
+            // Until the adaptive rule first decides, the two have seen the same frames: the usual rule has not decided.
+            expect(usual.kind).not.toBe('confirmed');
+            continue;
+          }
+          if (usual.kind === 'confirmed') {
+            expect(usual.employeeId).toBe(early.employeeId); // the same frame decided both, for the same person
+            return;
+          }
+          // Decided on this frame alone: a candidate that passed both cut-offs …
+          if (frame.kind !== 'candidate') throw new Error(`decided on a ${frame.kind} frame (frame ${i})`);
+          expect(frame.distance).toBeLessThanOrEqual(singleFrame.maxDistance);
+          expect((frame.runnerUpDistance ?? Number.POSITIVE_INFINITY) - frame.distance).toBeGreaterThanOrEqual(singleFrame.minMargin);
+          expect(early).toEqual({ kind: 'confirmed', employeeId: frame.employeeId, distance: frame.distance });
+          // … and the usual rule, shown the same frame until it decides, names the same person.
+          let later: VoteResult = usual;
+          for (let k = 0; k < cfg.framesRequired && later.kind !== 'confirmed'; k++) later = plain.push(frame);
+          expect(later).toMatchObject({ kind: 'confirmed', employeeId: early.employeeId });
+          return;
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+    tally(2_000, 'FrameVoter: single-frame decisions only sooner than N of M, never another person');
   });
 
   it('refuses N larger than M or below 1', () => {
@@ -353,7 +396,7 @@ describe.each(centralFactories().filter((f) => f.kind === 'embedded'))('match po
     { weight: 1, arbitrary: fc.constant({ kind: 'leave' as const }) },
   );
 
-  it('every punch is backed by N of the last M frames clearly showing that person; clear runs are recognised', async () => {
+  it('every punch is backed by N of the last M frames clearly showing that person, or by one frame past the single-frame cut-offs; clear runs are recognised', async () => {
     let punches = 0;
     let frames = 0;
     await fc.assert(
@@ -363,11 +406,21 @@ describe.each(centralFactories().filter((f) => f.kind === 'embedded'))('match po
           margin: fc.constantFrom(0, 0.03, 0.06, 0.15),
           voting,
           debounceSeconds: fc.constantFrom(0, 5, 60),
+          singleFrame: fc.constantFrom(null, { maxDistance: 0.45, minMargin: 0.2 }, { maxDistance: 0.3, minMargin: 0.05 }),
         }),
         fc.array(look, { minLength: 1, maxLength: 30 }),
         async (cfg, script) => {
-            const judged = { threshold: cfg.threshold, margin: cfg.margin };
-          core.updatePolicy({ ...judged, ...cfg.voting, debounceSeconds: cfg.debounceSeconds });
+          const judged = { threshold: cfg.threshold, margin: cfg.margin };
+          core.updatePolicy({ ...judged, ...cfg.voting, debounceSeconds: cfg.debounceSeconds, singleFrame: cfg.singleFrame });
+          /** Whether one frame decides alone: within the threshold rule and both single-frame cut-offs (± slack). */
+          const single = (d: Map<number, number>, slack: number): boolean => {
+            if (!cfg.singleFrame || names(d, judged, slack) === null) return false;
+            const [first, second] = [...d.values()].sort((a, b) => a - b);
+            return (
+              (first ?? Number.POSITIVE_INFINITY) <= cfg.singleFrame.maxDistance + slack &&
+              (second ?? Number.POSITIVE_INFINITY) - (first ?? 0) >= cfg.singleFrame.minMargin - slack
+            );
+          };
           core.resetFrames();
           let window: Array<Map<number, number> | null> = [];
           for (const step of script) {
@@ -401,7 +454,7 @@ describe.each(centralFactories().filter((f) => f.kind === 'embedded'))('match po
             if (outcome.kind === 'punched' || outcome.kind === 'already' || outcome.kind === 'confirm') {
               const id = outcome.employee.id;
               expect(d && names(d, judged, TOL)).toBe(id);
-              expect(looseVotes(id)).toBeGreaterThanOrEqual(cfg.voting.framesRequired);
+              if (!(d && single(d, TOL))) expect(looseVotes(id)).toBeGreaterThanOrEqual(cfg.voting.framesRequired);
               if (outcome.kind === 'punched') {
                 punches++;
                 expect(outcome.punch.employeeId).toBe(id);
@@ -413,6 +466,7 @@ describe.each(centralFactories().filter((f) => f.kind === 'embedded'))('match po
             // Completeness: N clear frames of one person in the window, this one included, must be recognised.
             const clear = d ? names(d, judged, -TOL) : null;
             if (clear !== null) {
+              expect(d && single(d, -TOL)).toBe(false);
               const strictVotes = window.filter((w) => w !== null && names(w, judged, -TOL) === clear).length;
               expect(strictVotes).toBeLessThan(cfg.voting.framesRequired);
             }

@@ -53,7 +53,7 @@ describe.each(centralFactories())('audit snapshots on $label', (factory) => {
     service.handle('submitFrame', { modelId: FACE_MODEL_ID, descriptor: face, issues: [], yaw: 0 });
 
   it('a face punch gets its snapshot, which reaches central and leaves the kiosk; bad ones are refused', async () => {
-    await look();
+    // The frame is the template itself: one frame decides (the single-frame rule); a second would be "still here".
     const punched = await look();
     expect(punched).toMatchObject({ ok: true, value: { kind: 'punched' } });
     const punchId = punched.ok ? (punched.value as { punchId: string }).punchId : '';

@@ -31,6 +31,8 @@ describe('head-turn check (liveness: turn-head)', () => {
       engine: 'js',
       centralFallback: false,
       liveness: 'turn-head',
+      // The cases below step through the N-of-M rule frame by frame (pending, then the challenge).
+      policy: { singleFrame: null },
     });
     // random() < 0.5 asks for the left: always left here.
     core = KioskCore.open(dir, { clock, random: () => 0.2 });

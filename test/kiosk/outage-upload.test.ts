@@ -108,9 +108,9 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
       clock.elapse(61_000);
       const employeeId = employees[i % employees.length]!;
       core.resetFrames();
+      // One clear frame decides (single-frame rule); a less clear one waits for the second.
       const first = await core.processFrame(frame(employeeId));
-      expect(first.kind).toBe('pending');
-      const second = await core.processFrame(frame(employeeId));
+      const second = first.kind === 'pending' ? await core.processFrame(frame(employeeId)) : first;
       if (second.kind !== 'punched') throw new Error(`punch ${i}: expected a punch, got ${JSON.stringify(second)}`);
       expect(second.employee.id).toBe(employeeId);
       expect(second.source).toBe('cache');

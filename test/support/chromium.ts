@@ -33,10 +33,11 @@ export function chromiumPart(): SystemPart {
  * Headless Chromium through playwright-core (which brings no browser of its own). The flags work as root in a
  * container: no sandbox, no GPU (WebGL then runs on SwiftShader), and nothing that reaches the network.
  */
-export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+export function launchChromium(extraArgs: readonly string[] = [], env?: Record<string, string>): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',
