@@ -293,7 +293,7 @@ async function setUp(work: string, central: EmbeddedCentral): Promise<Record<Pol
   };
   const csv = join(work, 'roster.csv');
   const line = (p: Person, i: number): string =>
-    `${p.toUpperCase()}-1,${p[0]!.toUpperCase()}${p.slice(1)} Example,Lab,hq,${ENROL_PHOTOS.map((n) => `${p}/${p}${n}.png`).join(';')},${1357 + i}`;
+    `${p.toUpperCase()}-1,${p[0]!.toUpperCase()}${p.slice(1)} Example,Lab,hq,${ENROL_PHOTOS.map((n) => `${p}/${p}${n}.png`).join(';')},${135700 + i}`; // new PINs need 6 to 8 digits
   writeFileSync(csv, `employee_no,full_name,department,site,photos,pin\n${PEOPLE.map(line).join('\n')}\n`);
   await cli(['roster', 'import', csv, '--photos', BBT_DIR]);
   const dirs = {} as Record<PolicyName, string>;

@@ -16,6 +16,9 @@ export type CameraProblem = 'no-camera' | 'permission-denied' | 'camera-lost';
  * frames never queue up behind a slow machine (a busy loop skips frames instead). Pixels go to the engine as RGB
  * (see browser-face-engine.ts for why not the video element).
  */
+/** Empty frames per small-face probe (see the loop). */
+const PROBE_EVERY = 5;
+
 export class CameraLoop {
   private stream: MediaStream | null = null;
   private running = false;
@@ -97,9 +100,10 @@ export class CameraLoop {
         await sleep(60);
         continue;
       }
-      // The small-face probe costs a second look at an empty frame: every third empty frame while nobody is there
-      // (an idle kiosk stays cheap, "Move closer" comes within half a second), every frame while someone is too far.
-      const frame = await this.grab(this.smallFaceSeen || this.emptyInARow % 3 === 2);
+      // The small-face probe costs a second look at an empty frame: every fifth empty frame while nobody is there
+      // (a person walking up waits less for the frame in flight; "Move closer" comes within about half a second),
+      // every frame while someone is too far.
+      const frame = await this.grab(this.smallFaceSeen || this.emptyInARow % PROBE_EVERY === PROBE_EVERY - 1);
       if (frame) {
         const { analysis } = frame;
         this.emptyInARow = analysis.facesFound === 0 ? this.emptyInARow + 1 : 0;

@@ -88,9 +88,26 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       const browser = await launchChromium(fakeCameraArgs(video));
       browsers.push(browser);
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, hasTouch: true, locale });
+      // Every tone the page plays, as frequencies in order (the screen makes its sounds with oscillators).
+      await page.addInitScript(() => {
+        const tones: number[] = [];
+        (window as unknown as { tones: number[] }).tones = tones;
+        const start = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (this: OscillatorNode, ...args: Parameters<OscillatorNode['start']>) {
+          tones.push(this.frequency.value);
+          return start.apply(this, args);
+        };
+      });
       await page.goto(url);
       return page;
     };
+    /** The tones played since the last call (and forgets them). */
+    const tonesPlayed = (page: Page) => page.evaluate(() => (window as unknown as { tones: number[] }).tones.splice(0));
+    /**
+     * Words meant for developers, never for a person at the kiosk: a bridge channel or field name before a colon
+     * ("punchWithPin: employeeNo: …"), zod's wording, raw values, an ISO timestamp, a connection URL.
+     */
+    const DEVELOPER_TEXT = /\b[a-z]+[A-Z][A-Za-z]*: |Too (small|big)|expected (string|number)|\bundefined\b|\bNaN\b|\bnull\b|online (true|false)|\d{4}-\d\d-\d\dT\d\d:|postgres(ql)?:\/\//;
     /** Every result screen shown from now on, in order (a MutationObserver in the page). */
     const recordResults = (page: Page) =>
       page.evaluate(() => {
@@ -121,6 +138,9 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
     const frames = (person: Person): string[] => [bbtPhoto(person, 3), bbtPhoto(person, 4)];
     /** The screen as it is now, at 1280×800 (`name`.png) and 800×1280 (`name`-portrait.png). */
     const shot = async (page: Page, name: string): Promise<void> => {
+      // Every screen shot is also checked for developer text, in whichever language it is in.
+      const text = await page.evaluate(() => document.body.innerText);
+      expect(text, `developer text on screen ${name}`).not.toMatch(DEVELOPER_TEXT);
       const size = page.viewportSize() ?? { width: 1280, height: 800 };
       for (const [suffix, width, height] of [['', 1280, 800], ['-portrait', 800, 1280]] as const) {
         await page.setViewportSize({ width, height });
@@ -327,12 +347,19 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       await tapKeys(page, '#pin-code', '34');
       await page.tap('#pin-submit');
       await page.waitForFunction(() => document.getElementById('pin-message')?.textContent?.includes('4 tries left'));
+      const refusedTones = await tonesPlayed(page);
       await shot(page, '05-pin-wrong');
       await tapKeys(page, '#pin-code', '135702');
       await page.tap('#pin-submit');
       await result(page, 'punched-in');
+      const punchTones = await tonesPlayed(page);
       expect(await page.textContent('#result-detail')).toContain('Raj Example');
+      expect(await page.textContent('#announcer')).toContain('Clocked IN');
       await shot(page, '06-pin-punched');
+      // Whoever was taken for someone else reaches the PIN pad from the result itself.
+      await page.tap('#not-you');
+      await page.waitForSelector('#pin-title');
+      await page.keyboard.press('Escape');
       await waitForPunches('RAJ-1', 1);
       // The same again at once: "already", with its own sound, and no second punch.
       await page.waitForSelector('[data-screen="camera"]', { timeout: 30_000 });
@@ -341,8 +368,12 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       await tapKeys(page, '#pin-code', '135702');
       await page.tap('#pin-submit');
       await result(page, 'already');
+      const alreadyTones = await tonesPlayed(page);
       await shot(page, '06b-pin-already');
       expect(await punchesOf('RAJ-1')).toBe(1);
+      // Each its own sound: only a new punch chimes; "already" and a refusal sound different from it and each other.
+      expect(punchTones.length).toBeGreaterThan(0);
+      expect(new Set([JSON.stringify(refusedTones), JSON.stringify(punchTones), JSON.stringify(alreadyTones)]).size).toBe(3);
       const { rows } = await admin.query<{ method: string; match_distance: number | null }>(
         "SELECT method, match_distance FROM punches p JOIN employees e ON e.id = p.employee_id WHERE e.employee_no = 'RAJ-1'",
       );
@@ -497,6 +528,17 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       await tapKeys(page, '#admin-pin', '2580'); // set by the admin test above
       await page.tap('#admin-unlock');
       await page.waitForSelector('#enrol-start');
+      expect(await page.textContent('#admin-diagnostics')).not.toMatch(DEVELOPER_TEXT); // times and "online" in words
+      // Enrolment with nobody in view: the camera is shown meanwhile, and it gives up with the reason.
+      await page.fill('#enrol-employee', 'NOBODY-1');
+      await page.tap('#enrol-start');
+      await page.waitForSelector('#enrol-preview');
+      await page.clock.fastForward('01:05');
+      await page.waitForFunction(() => document.getElementById('admin-message')?.textContent?.startsWith('Nobody was in view long enough'), undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.locator('#enrol-preview').count()).toBe(0);
+      await page.tap('#admin-title'); // a touch: the 3 idle minutes start again from here
       await page.clock.fastForward('02:50');
       expect(await page.getAttribute('#app', 'data-screen')).toBe('admin');
       await page.tap('#admin-title'); // a touch keeps it open: the 3 minutes start again
