@@ -303,6 +303,14 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       await shot(page, '16-two-people');
       await page.waitForFunction(() => document.getElementById('guidance')?.textContent === 'Move closer', undefined, { timeout: 60_000 });
       await shot(page, '17-move-closer');
+      // The same camera on a Chinese page of the same browser: the same two lines, in Chinese.
+      const zh = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+      await zh.goto(kioskUrl);
+      await zh.waitForFunction(() => document.getElementById('guidance')?.textContent === '请一次一人', undefined, { timeout: 120_000 });
+      await shot(zh, 'zh-16-two-people');
+      await zh.waitForFunction(() => document.getElementById('guidance')?.textContent === '请靠近一点', undefined, { timeout: 120_000 });
+      await shot(zh, 'zh-17-move-closer');
+      await zh.close();
       // Nobody was named: no result screen, no punch for either of the pair (both enrolled) or for Leonard.
       expect(await seenResults(page)).toEqual([]);
       expect((await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM punches')).rows[0]?.n).toBe(before);
@@ -605,8 +613,17 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       await noCamera.goto(kioskUrl);
       await noCamera.waitForSelector('[data-screen="no-camera"], [data-screen="permission-denied"]', { timeout: 120_000 });
       await shot(noCamera, 'zh-08-no-camera');
-      // Switching is kept on this kiosk: after the reload the screen is English.
+      // A camera lost mid-use, in Chinese (its track ends, as when it is unplugged).
       await page.keyboard.press('Escape');
+      await page.waitForSelector('[data-screen="camera"]', { timeout: 60_000 }); // not a result: the lost camera shows at once
+      await page.evaluate(() => {
+        const video = document.getElementById('camera') as HTMLVideoElement;
+        (video.srcObject as MediaStream).getVideoTracks()[0]?.dispatchEvent(new Event('ended'));
+      });
+      await page.waitForSelector('[data-screen="camera-lost"]', { timeout: 120_000 });
+      await shot(page, 'zh-10-camera-lost');
+      await page.waitForSelector('[data-screen="camera"]', { timeout: 90_000 });
+      // Switching is kept on this kiosk: after the reload the screen is English.
       await page.waitForSelector('[data-screen="camera"], [data-screen="result"]');
       await page.tap('#language');
       await page.waitForFunction(() => document.getElementById('language')?.textContent === '中文', undefined, { timeout: 120_000 });
