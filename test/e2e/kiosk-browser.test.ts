@@ -567,6 +567,17 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
     });
 
     it('in Chinese every sentence is Chinese, mistakes included; the language switch is on the home screen', async () => {
+      // Howard clocked IN by face minutes ago (the admin test): his face now is asked about, in Chinese.
+      const howard = await openKiosk('zh-howard', [bbtPhoto('howard', 3)], kioskUrl, 'zh-CN');
+      await result(howard, 'confirm');
+      expect(await howard.textContent('#result-headline')).toMatch(/^确定要打卡（下班）吗？$/);
+      await shot(howard, 'zh-11-confirm-out');
+      await howard.tap('#confirm-no');
+      await result(howard, 'not-punched');
+      await shot(howard, 'zh-12-not-punched');
+      await howard.waitForSelector('#guidance[data-state="still-here"]', { timeout: 120_000 });
+      await shot(howard, 'zh-13-still-here');
+      await howard.context().browser()?.close();
       // Bernadette is not enrolled: the camera gives the "not recognised" screen, in Chinese.
       const page = await openKiosk('zh-stranger', frames('bernadette'), kioskUrl, 'zh-CN');
       await page.waitForSelector('[data-screen="camera"]', { timeout: 120_000 });
@@ -591,6 +602,21 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       expect(await page.textContent('#result-headline')).toBe('下班打卡成功');
       expect(await page.textContent('#result-worked')).toMatch(/^今日工作：0 小时 \d+ 分钟$/);
       await shot(page, 'zh-04-punched-out');
+      // The same PIN again at once, from the result's own "Not you?": "already".
+      await page.tap('#not-you');
+      await tapKeys(page, '#pin-employee', 'raj-1');
+      await tapKeys(page, '#pin-code', '135702');
+      await page.tap('#pin-submit');
+      await result(page, 'already');
+      await shot(page, 'zh-04b-already');
+      // Amy (clocked OUT with her PIN in the no-camera test) clocks IN.
+      await page.tap('#not-you');
+      await tapKeys(page, '#pin-employee', 'amy-1');
+      await tapKeys(page, '#pin-code', '135700');
+      await page.tap('#pin-submit');
+      await result(page, 'punched-in');
+      expect(await page.textContent('#result-headline')).toBe('上班打卡成功');
+      await shot(page, 'zh-04c-punched-in');
       await page.tap('#open-admin');
       await page.tap('#admin-unlock');
       expect(await page.textContent('#admin-message')).toBe('管理密码为 4 至 8 位数字');
