@@ -87,7 +87,7 @@ if (TMPFS.present) {
     let fullPunchAttempts = 0;
     let punchesMade = 0;
 
-    /** Two agreeing frames of this employee through the bridge, as the screen sends them. */
+    /** Frames of this employee through the bridge, as the screen sends them, until one decides (a clear one does alone). */
     async function punch(employeeId: number): Promise<Result<FrameOutcomeView>> {
       clock.elapse(61_000);
       const descriptor = faces.get(employeeId)!;
@@ -96,6 +96,7 @@ if (TMPFS.present) {
       for (let frame = 0; frame < 2; frame++) {
         const jittered = descriptor.map((v, k) => v + (k === frame ? 0.001 : 0));
         last = await service.handle('submitFrame', { modelId: FACE_MODEL_ID, descriptor: jittered, issues: [], yaw: 0 });
+        if (!last.ok || (last.value as FrameOutcomeView).kind !== 'pending') break;
       }
       return last as Result<FrameOutcomeView>;
     }

@@ -41,11 +41,13 @@ async function punchForever(dir: string, facesFile: string, startMs: number): Pr
     const face = faces[i % faces.length];
     if (!face) throw new Error('no faces given');
     await service.handle('resetFrames', {});
+    // A clear frame decides alone (the single-frame rule); a second is sent only while the first is pending.
     let last: unknown = null;
     for (let frame = 0; frame < 2; frame++) {
       jitter = (jitter + 1) % 7;
       const descriptor = face.descriptor.map((v, k) => v + (k === jitter ? 0.001 : 0));
       last = await service.handle('submitFrame', { modelId: FACE_MODEL_ID, descriptor, issues: [], yaw: 0 });
+      if ((last as { value?: { kind?: string } }).value?.kind !== 'pending') break;
     }
     const r = last as { ok: boolean; value?: { kind: string; punchId?: string; direction?: string; at?: string }; error?: unknown };
     if (!r.ok || r.value?.kind !== 'punched') {
