@@ -498,8 +498,8 @@ function report(shipped: Collected, live: Collected, today: Collected): BenchRes
     row(kase, 'samples', d.n, 'punches');
   };
   // The two policies side by side, on the same camera: first looks (a face arriving after the grey gap).
-  const policyRows = (label: string, c: Collected): ReturnType<typeof distribution> => {
-    const looksOf = analyse(c).looks.slice(1).filter((l) => l.kind === 'first');
+  const policyRows = (label: string, analysed: Analysis): ReturnType<typeof distribution> => {
+    const looksOf = analysed.looks.slice(1).filter((l) => l.kind === 'first');
     const camera = distribution(looksOf.map((l) => l.cameraMs));
     dist(`${label}: time to punch, camera clock, first looks`, camera);
     row(`${label}: time to punch, ${screen}, first looks`, 'p50', distribution(looksOf.map((l) => l.kioskMs)).median, 'ms');
@@ -508,8 +508,8 @@ function report(shipped: Collected, live: Collected, today: Collected): BenchRes
     row(`${label}: punches whose person could not be told (not counted above)`, 'count', looksOf.filter((l) => l.wrong === null).length, 'punches');
     return camera;
   };
-  const shippedCamera = policyRows(POLICIES.shipped.label, live);
-  const todayCamera = policyRows(POLICIES.twoOfThree.label, today);
+  const shippedCamera = policyRows(POLICIES.shipped.label, a);
+  const todayCamera = policyRows(POLICIES.twoOfThree.label, analyse(today));
   row('ratio: shipped policy / 2 of 3, camera clock, first looks', 'p50 ratio', shippedCamera.median / todayCamera.median, 'x');
   dist(`time to punch, ${screen}, all looks`, all);
   dist(`time to punch, ${screen}, first looks (face appeared after the grey gap)`, firstD);

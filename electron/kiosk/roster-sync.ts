@@ -63,12 +63,13 @@ interface TemplateRow {
   embedding: Buffer;
 }
 
+/** The kiosk's own site as people call it, and its time zone (the screen's clock and "today"). */
+type HomeSite = { name: string; timeZone: string } | null;
+
 /** What one sync learned, gathered before anything is written. */
 interface RosterDelta {
   kind: SyncResult['kind'];
   sites: string[];
-  /** The kiosk's own site as people call it, and its time zone (the screen's clock and "today"). */
-  home: { name: string; timeZone: string } | null;
   snapshotReason: string | null;
   changesRead: number;
   watermark: string;
@@ -135,7 +136,7 @@ export class RosterSync {
     return null;
   }
 
-  private async read(client: pg.ClientBase): Promise<RosterDelta> {
+  private async read(client: pg.ClientBase): Promise<RosterDelta & { home: HomeSite }> {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       // The snapshot starts with the first statement: the watermark and every row below belong to it.
@@ -176,7 +177,7 @@ export class RosterSync {
     return rows.map((r) => r.site).sort();
   }
 
-  private async homeSite(client: pg.ClientBase): Promise<RosterDelta['home']> {
+  private async homeSite(client: pg.ClientBase): Promise<HomeSite> {
     const { rows } = await client.query<{ name: string; time_zone: string }>(
       'SELECT s.name, s.time_zone FROM sites s JOIN kiosks k ON k.site = s.code WHERE k.id = $1',
       [this.options.kioskId],
@@ -207,7 +208,6 @@ export class RosterSync {
     return {
       kind: 'snapshot',
       sites,
-      home: null,
       snapshotReason: reason,
       changesRead: 0,
       watermark,
@@ -296,7 +296,6 @@ export class RosterSync {
     return {
       kind: 'incremental',
       sites,
-      home: null,
       snapshotReason: null,
       changesRead,
       watermark,
@@ -313,7 +312,7 @@ export class RosterSync {
    * Writes one delta in one SQLite transaction: roster rows, template vectors, index work queue, watermark.
    * Returns what it removed (employees that were cached; templates that were cached, cascades included).
    */
-  private apply(delta: RosterDelta): { employeesRemoved: number; templatesUpserted: number; templatesRemoved: number } {
+  private apply(delta: RosterDelta & { home: HomeSite }): { employeesRemoved: number; templatesUpserted: number; templatesRemoved: number } {
     let employeesRemoved = 0;
     let templatesRemoved = 0;
     const db = this.db;

@@ -135,6 +135,13 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
         await page.tap(`[data-key="${c}"]`);
       }
     };
+    /** Opens the PIN pad with `opener`, types the number and the PIN on the keypad by touch, and submits. */
+    const pinPunch = async (page: Page, opener: string, employeeNo: string, pin: string): Promise<void> => {
+      await page.tap(opener);
+      await tapKeys(page, '#pin-employee', employeeNo);
+      await tapKeys(page, '#pin-code', pin);
+      await page.tap('#pin-submit');
+    };
     const frames = (person: Person): string[] => [bbtPhoto(person, 3), bbtPhoto(person, 4)];
     /** The screen as it is now, at 1280×800 (`name`.png) and 800×1280 (`name`-portrait.png). */
     const shot = async (page: Page, name: string): Promise<void> => {
@@ -371,10 +378,7 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       await waitForPunches('RAJ-1', 1);
       // The same again at once: "already", with its own sound, and no second punch.
       await page.waitForSelector('[data-screen="camera"]', { timeout: 30_000 });
-      await page.tap('#use-pin');
-      await tapKeys(page, '#pin-employee', 'raj-1');
-      await tapKeys(page, '#pin-code', '135702');
-      await page.tap('#pin-submit');
+      await pinPunch(page, '#use-pin', 'raj-1', '135702');
       await result(page, 'already');
       const alreadyTones = await tonesPlayed(page);
       await shot(page, '06b-pin-already');
@@ -470,10 +474,7 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
     it('an OUT moments after an IN is asked about: "No" records nothing, and the person staying is not asked again', async () => {
       // Leonard clocks IN with his PIN, then shows his face a minute later (past the 60 s "already").
       const pad = await openKiosk('leonard-pin', []);
-      await pad.tap('#use-pin');
-      await tapKeys(pad, '#pin-employee', 'leonard-1');
-      await tapKeys(pad, '#pin-code', '135703');
-      await pad.tap('#pin-submit');
+      await pinPunch(pad, '#use-pin', 'leonard-1', '135703');
       await result(pad, 'punched-in');
       const inAt = Date.now();
       await pad.context().browser()?.close();
@@ -603,17 +604,11 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       expect(await page.textContent('#result-worked')).toMatch(/^今日工作：0 小时 \d+ 分钟$/);
       await shot(page, 'zh-04-punched-out');
       // The same PIN again at once, from the result's own "Not you?": "already".
-      await page.tap('#not-you');
-      await tapKeys(page, '#pin-employee', 'raj-1');
-      await tapKeys(page, '#pin-code', '135702');
-      await page.tap('#pin-submit');
+      await pinPunch(page, '#not-you', 'raj-1', '135702');
       await result(page, 'already');
       await shot(page, 'zh-04b-already');
       // Amy (clocked OUT with her PIN in the no-camera test) clocks IN.
-      await page.tap('#not-you');
-      await tapKeys(page, '#pin-employee', 'amy-1');
-      await tapKeys(page, '#pin-code', '135700');
-      await page.tap('#pin-submit');
+      await pinPunch(page, '#not-you', 'amy-1', '135700');
       await result(page, 'punched-in');
       expect(await page.textContent('#result-headline')).toBe('上班打卡成功');
       await shot(page, 'zh-04c-punched-in');
@@ -656,10 +651,7 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       // The stranger may be "not recognised" again by now: the PIN pad from either screen.
       await page.waitForSelector('#use-pin, #result-use-pin', { timeout: 120_000 });
       // Penny clocked IN by face in the outage test: her PIN now clocks her OUT, and the screen says how long she worked.
-      await page.tap('#use-pin, #result-use-pin');
-      await tapKeys(page, '#pin-employee', 'penny-1');
-      await tapKeys(page, '#pin-code', '135701');
-      await page.tap('#pin-submit');
+      await pinPunch(page, '#use-pin, #result-use-pin', 'penny-1', '135701');
       await page.waitForSelector('[data-result], #pin-message:not(:empty)', { timeout: 60_000 });
       // What came back, read at once (the result shows for 3.5 s): a message on the pad, or the result's kind.
       const answer = await page.evaluate(() => ({
