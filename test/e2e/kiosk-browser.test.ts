@@ -338,6 +338,12 @@ if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffm
       await result(page, 'punched-in');
       await page.waitForFunction(() => document.getElementById('badge')?.textContent?.includes('1 waiting'), undefined, { timeout: 90_000 });
       await shot(page, '04-offline-queued');
+      // The same kiosk on a Chinese page: the badge in Chinese.
+      const zh = await page.context().browser()!.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+      await zh.goto(kioskUrl);
+      await zh.waitForFunction(() => document.getElementById('badge')?.textContent === '离线 · 1 条待上传', undefined, { timeout: 90_000 });
+      await shot(zh, 'zh-14-offline-queued');
+      await zh.close();
       await startCentral();
       admin = await connectAdmin();
       await waitForPunches('PENNY-1', 1);
