@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'CENTRAL_PERMISSION_DENIED'
   | 'CENTRAL_LIMIT_REACHED'
   | 'CENTRAL_BUSY'
+  /** Central refused a statement for a reason no person at the kiosk can act on (see the kiosk log). */
+  | 'CENTRAL_REFUSED'
   | 'KIOSK_NOT_REGISTERED'
   | 'KIOSK_ROLE_BUSY'
   | 'EMPLOYEE_ERASED'
@@ -40,6 +42,10 @@ export type ErrorCode =
   | 'ADMIN_PIN_WRONG'
   | 'CENTRAL_REQUIRED'
   | 'DUPLICATE_FACE'
+  /** Enrolment at a kiosk: the employee number belongs to a site this kiosk does not serve. */
+  | 'EMPLOYEE_NOT_SERVED'
+  /** Enrolment at a kiosk: someone new needs a full name. */
+  | 'FULL_NAME_REQUIRED'
   | 'STORAGE_FULL'
   | 'INTERNAL';
 

@@ -14,6 +14,7 @@ import { bbtPhoto, BBT_DIR } from '../../test/support/faces.js';
 import { CLI, runCli } from '../../test/support/run-cli.js';
 import type { BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
+import { sleep } from '../../test/support/waiting.js';
 
 /**
  * The kiosk screen end to end, as a person meets it: Debian's Chromium plays a fake camera (an ffmpeg video of
@@ -207,8 +208,6 @@ interface PageLog {
   resumeErrors: string[];
   watcherError: string | null;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The camera video: per person and photo, the face centred on grey for FACE_S, then the empty grey frame. */
 function makeLookVideo(dir: string): string {

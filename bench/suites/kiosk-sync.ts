@@ -6,8 +6,9 @@ import { connectCentral } from '../../electron/central/connect.js';
 import { toVectorLiteral } from '../../electron/central/vector-literal.js';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { migrateCentral } from '../../electron/central/migrate.js';
-import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
-import { recordPunch } from '../../electron/kiosk/punch-store.js';
+import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
+import { recordPunch } from '../../electron/kiosk/store/punch-store.js';
+import { listenForRoster } from '../../electron/kiosk/central/index.js';
 import { RosterFollower } from '../../electron/kiosk/roster-follower.js';
 import { RosterSync, type SyncResult } from '../../electron/kiosk/roster-sync.js';
 import { Uploader } from '../../electron/kiosk/uploader.js';
@@ -26,6 +27,7 @@ import { addSite, randomDescriptor } from '../../test/support/roster-fixtures.js
 import type { BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
 import { eachCentral, type BenchCentral, type CentralTag } from '../support/bench-centrals.js';
+import { sleep } from '../../test/support/waiting.js';
 
 /**
  * The kiosk's traffic with central, per vector engine and per central:
@@ -69,8 +71,6 @@ function row(kase: string, metric: string, value: number, unit: string): BenchRe
 }
 
 const label = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 // ---------------------------------------------------------------------------------------------------------------
 // Centrals
 
@@ -342,11 +342,14 @@ async function followLatency(
         syncMs.push(lastSyncEnd - t);
       }
     },
-    listen: async () => {
-      const client = await connect();
-      client.on('notification', () => notifications++);
-      return client;
-    },
+    listen: async (events) =>
+      listenForRoster(await connect(), {
+        notified: () => {
+          notifications++;
+          events.notified();
+        },
+        lost: events.lost,
+      }),
     pollMs: options.pollMs,
   });
   follower.start();
@@ -571,7 +574,7 @@ async function runCentral(central: BenchCentral, engines: VectorEngineName[], pr
         if (stored !== profile.drainPunches || after - before !== profile.drainPunches || status.pending !== 0) {
           throw new Error(
             `outbox drain stored ${stored}, central gained ${after - before}, ${status.pending} pending ` +
-              `(last error: ${status.lastError ?? 'none'})`,
+              `(last error: ${status.uploadError?.message ?? 'none'})`,
           );
         }
         drainRates.push(profile.drainPunches / seconds);

@@ -5,8 +5,8 @@ import type pg from 'pg';
 import { connectCentral } from '../../electron/central/connect.js';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { migrateCentral } from '../../electron/central/migrate.js';
-import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
-import { pendingCount, recordPunch } from '../../electron/kiosk/punch-store.js';
+import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
+import { pendingCount, recordPunch } from '../../electron/kiosk/store/punch-store.js';
 import { Uploader } from '../../electron/kiosk/uploader.js';
 import { distribution } from '../../shared/stats/distribution.js';
 import { seededRandom } from '../../test/support/face-like-data.js';
@@ -115,7 +115,7 @@ async function runBatchSize(
           const status = uploader.getStatus();
           if (status.pending > 0) {
             failedAttempts++;
-            console.warn(`[upload bench] ${kase}: ${kiosk.registered.settings.kioskName}: ${status.lastError ?? '?'}; retrying`);
+            console.warn(`[upload bench] ${kase}: ${kiosk.registered.settings.kioskName}: ${status.uploadError?.message ?? '?'}; retrying`);
             await new Promise((resolve) => setTimeout(resolve, 250));
           }
         }

@@ -1,4 +1,4 @@
-import { ClockfaceError, type ErrorCode } from '../../shared/errors.js';
+import { ClockfaceError, isClockfaceError, type ErrorCode } from '../../shared/errors.js';
 
 /**
  * SQLSTATEs that Clockface's own central functions raise (resources/sql/central/0070, 0080). Custom codes in class
@@ -97,4 +97,28 @@ export function explainSqlError(e: unknown): unknown {
   const err = e as { message?: string; hint?: string; detail?: string };
   const hint = [err.detail, err.hint ?? HINTS[code]].filter((x): x is string => Boolean(x)).join(' ');
   return new ClockfaceError(code, err.message ?? code, { ...(hint ? { hint } : {}), cause: e });
+}
+
+/**
+ * Central refused a row's data or the row itself, as opposed to the connection failing (which affects every row):
+ * SQLSTATE class 22 (data exception, e.g. a time outside the window central accepts), 23 (integrity constraint, e.g.
+ * an employee deleted there by hand), or 42501 (row-level security: an employee this kiosk may no longer punch,
+ * deactivated, erased or moved to a site it does not serve). Kiosk uploads try such rows one by one, so that one
+ * cannot hold back the others. A per-kiosk limit (CFL01) is not a refusal: the batch waits and goes later.
+ */
+export function isRowRefusal(e: unknown): boolean {
+  const code = sqlState(e) ?? '';
+  return /^2[23][0-9A-Z]{3}$/.test(code) || code === '42501';
+}
+
+/**
+ * The code of any failure talking to central, for status and logs (never its message: that may carry central's
+ * English, or data): a ClockfaceError keeps its own; a SQLSTATE goes through the table above, and one a person cannot
+ * act on is CENTRAL_REFUSED; anything without a SQLSTATE (socket closed, query timeout, DNS) is CENTRAL_UNREACHABLE.
+ */
+export function centralErrorCode(e: unknown): ErrorCode {
+  if (isClockfaceError(e)) return e.code;
+  const state = sqlState(e);
+  if (state === undefined) return 'CENTRAL_UNREACHABLE';
+  return BY_SQLSTATE[state] ?? BY_SQLSTATE_CLASS[state.slice(0, 2)] ?? 'CENTRAL_REFUSED';
 }

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
-import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import type { AnalyzeResult } from '../../shared/face/engine.js';
 import type { QualityIssue } from '../../shared/face/quality.js';
 import { createLogger } from '../../shared/logger.js';
+import { centralErrorCode } from '../central/sql-errors.js';
 import {
   DEFAULT_MATCH_POLICY,
   FrameVoter,
@@ -17,27 +16,25 @@ import {
   type MatchPolicyConfig,
   type TemplateHit,
 } from '../../shared/kiosk/match-policy.js';
-import { KIOSK_CONNECT_TIMEOUT_MS, KIOSK_QUERY_TIMEOUT_MS, connectCentral } from '../central/connect.js';
-import { sendHeartbeat, syncCentralLastPunches } from './central-last-punches.js';
-import { uploadSnapshots } from './snapshot-upload.js';
-import { openKioskDbRecovering, type KioskDbRecovery } from './kiosk-db-recovery.js';
-import type { KioskDatabase } from './kiosk-db.js';
+import { CentralGateway, closeSession, type EnrolOutcome, type EnrolRequest, type OpenCentralSession, type RosterListener, type RosterListenerEvents } from './central/index.js';
+import { openKioskDbRecovering, type KioskDbRecovery } from './store/kiosk-db-recovery.js';
+import type { KioskDatabase } from './store/kiosk-db.js';
 import { systemClock, type KioskClock } from './kiosk-clock.js';
-import { getMeta } from './kiosk-meta.js';
-import { DATABASE_FILE, readKioskSettings, type KioskSettings } from './kiosk-settings.js';
+import { getMeta } from './store/kiosk-meta.js';
+import { DATABASE_FILE, readKioskSettings, writeKioskSettings, type KioskSettings } from './kiosk-settings.js';
+import { PinGuard, type PinGuardOptions } from './pin-guard.js';
+import type { CachedEmployee } from './store/roster-cache.js';
 import { euclideanDistance } from '../../shared/face/descriptor.js';
 import { LivenessChallenge, type TurnDirection } from '../../shared/kiosk/liveness.js';
-import { PunchJournal, JOURNAL_DIR } from './punch-journal.js';
-import { lastPunchOf, recordPunch, workedMinutesToday, type NewPunch, type StoredPunch } from './punch-store.js';
-import { RosterSync, type SyncResult } from './roster-sync.js';
+import { PunchJournal, JOURNAL_DIR } from './store/punch-journal.js';
+import { facePunchTime, lastPunchOf, recordPunch, workedMinutesToday, type NewPunch, type StoredPunch } from './store/punch-store.js';
+import { RosterSync, syncCentralLastPunches, type SyncResult } from './roster-sync.js';
 import { Uploader, type UploadStatus } from './uploader.js';
 import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
-import { nearestPeople } from '../central/face-search.js';
 
 const log = createLogger('kiosk.core');
 
-/** How long a frame may wait for central's fallback search, and how long to leave central alone after it failed. */
-const FALLBACK_TIMEOUT_MS = 1_500;
+/** How long to leave central alone after a fallback search failed (the search's own limit: central/gateway.ts). */
 const FALLBACK_PAUSE_MS = 30_000;
 /** After a fallback search that found nobody, none for this long: a stranger at the kiosk must not hammer central. */
 const FALLBACK_INTERVAL_MS = 2_000;
@@ -51,6 +48,9 @@ const DEPARTURE_FRAMES = 3;
 const PRESENCE_GAP_MS = 20_000;
 /** How long a "Clock OUT?" question waits for its answer. */
 const CONFIRM_TIMEOUT_MS = 20_000;
+
+/** An audit snapshot belongs to a face punch made this recently, or to none. */
+const SNAPSHOT_WINDOW_MS = 30_000;
 
 /** Templates fetched per frame: enough to see the best and the runner-up employee even with many templates each. */
 const NEIGHBOURS = 20;
@@ -123,9 +123,9 @@ export class KioskCore {
   private voter: FrameVoter;
   private readonly sync: RosterSync;
   readonly uploader: Uploader;
+  /** Every statement this kiosk runs on central goes through here. */
+  readonly central: CentralGateway;
   private fallbackPausedUntil = Number.NEGATIVE_INFINITY;
-  /** Prepared once: it runs for every hit of every camera frame. */
-  private ownerOf: Database.Statement | null = null;
   private lastFruitlessFallbackAt = Number.NEGATIVE_INFINITY;
   /** The head-turn check in progress, and the punch it will make. */
   private challenge: {
@@ -176,12 +176,9 @@ export class KioskCore {
     this.clock = options.clock ?? systemClock;
     this.currentPolicy = { ...DEFAULT_MATCH_POLICY, ...settings.policy };
     this.voter = new FrameVoter(this.currentPolicy);
-    this.sync = new RosterSync(db, index, { kioskId: settings.kioskId });
-    this.uploader = new Uploader(db, {
-      kioskId: settings.kioskId,
-      batchSize: settings.uploadBatchSize,
-      now: () => this.now(),
-    });
+    this.central = new CentralGateway(() => this.settings, options.centralTimeouts);
+    this.sync = new RosterSync(db, index, { kioskId: settings.kioskId, clock: this.clock });
+    this.uploader = new Uploader(db, { kioskId: settings.kioskId, batchSize: settings.uploadBatchSize, clock: this.clock });
   }
 
   /** Opens a kiosk folder made by `kiosk init`; finishes index work a killed process left behind. */
@@ -190,9 +187,10 @@ export class KioskCore {
     if (settings.kioskId === undefined) {
       throw new Error(`${dir}: settings have no kioskId; run \`clockface kiosk init\` again`);
     }
+    const clock = options.clock ?? systemClock;
     const journal = new PunchJournal(join(dir, JOURNAL_DIR));
-    journal.prune();
-    const { db, recovery } = openKioskDbRecovering(join(dir, DATABASE_FILE), journal);
+    journal.prune(clock.now());
+    const { db, recovery } = openKioskDbRecovering(join(dir, DATABASE_FILE), journal, clock);
     try {
       const index = openVectorIndex(db, options.engine ?? settings.engine);
       const core = new KioskCore(dir, { ...settings, kioskId: settings.kioskId }, db, index, journal, recovery, options);
@@ -219,7 +217,7 @@ export class KioskCore {
   }
 
   private requestIndexRebuild(): void {
-    this.db.prepare("INSERT INTO kiosk_meta (key, value) VALUES ('index_rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = '1'").run();
+    this.sync.cache.requestIndexRebuild();
   }
 
   /** The kiosk's wall clock (punch times). KioskService reads the same one, so the two never disagree. */
@@ -232,28 +230,19 @@ export class KioskCore {
     return this.clock.monotonicNow();
   }
 
-  /** Every kiosk connection has client-side limits: a stalled link must end in an error, never in a hang. */
-  private centralLimits(): { timeoutMs: number; queryTimeoutMs: number } {
-    return {
-      timeoutMs: this.options.centralTimeouts?.connectMs ?? KIOSK_CONNECT_TIMEOUT_MS,
-      queryTimeoutMs: this.options.centralTimeouts?.queryMs ?? KIOSK_QUERY_TIMEOUT_MS,
-    };
-  }
-
   /** A connection for punches and heartbeats (the primary). */
-  connectPrimary(): Promise<pg.Client> {
-    return connectCentral(
-      { url: this.settings.url, embeddedDefault: false },
-      { applicationName: `clockface-kiosk:${this.settings.kioskName}`, ...this.centralLimits() },
-    );
+  connectPrimary(): Promise<OpenCentralSession> {
+    return this.central.connectPrimary();
   }
 
   /** A connection for roster reads: the read replica when configured. */
-  connectRoster(): Promise<pg.Client> {
-    return connectCentral(
-      { url: this.settings.rosterUrl ?? this.settings.url, embeddedDefault: false },
-      { applicationName: `clockface-kiosk:${this.settings.kioskName}:roster`, ...this.centralLimits() },
-    );
+  connectRoster(): Promise<OpenCentralSession> {
+    return this.central.connectRoster();
+  }
+
+  /** A session listening for roster notifications, for the RosterFollower. */
+  listenForRoster(events: RosterListenerEvents): Promise<RosterListener> {
+    return this.central.listen(events);
   }
 
   /**
@@ -264,23 +253,27 @@ export class KioskCore {
    * still open anywhere on the server; after `waitMs` the result says `caughtUp: false` instead of waiting on.
    */
   async syncRoster(waitMs = 0): Promise<RosterSyncResult> {
-    const client = await this.connectRoster();
+    let session: OpenCentralSession | null = null;
     try {
-      const { rows } = await client.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
-      const target = BigInt(rows[0]?.x ?? '0');
+      session = await this.connectRoster();
+      const target = await this.central.rosterTarget(session);
       // Monotonic: a wall clock set back a day must not turn a 2 s wait into a day's.
       const deadline = this.monotonicNow() + waitMs;
-      let result = await this.sync.sync(client);
+      let result = await this.sync.sync(session);
       let changesRead = result.changesRead;
       while (BigInt(result.watermark) < target && this.monotonicNow() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
-        result = await this.sync.sync(client);
+        result = await this.sync.sync(session);
         changesRead += result.changesRead;
       }
-      const lastPunchesChanged = await syncCentralLastPunches(this.db, client, this.settings.kioskId);
+      const lastPunchesChanged = await syncCentralLastPunches(this.db, session, this.settings.kioskId);
+      this.uploader.noteDownload(null);
       return { ...result, changesRead, lastPunchesChanged, caughtUp: BigInt(result.watermark) >= target };
+    } catch (e) {
+      this.uploader.noteDownload(e);
+      throw e;
     } finally {
-      await client.end().catch(() => undefined);
+      await closeSession(session);
     }
   }
 
@@ -298,31 +291,29 @@ export class KioskCore {
 
   /**
    * Uploads pending punches, says the kiosk is alive, then sends audit snapshots. Never throws: failures are in the
-   * upload status. Only the connection or the heartbeat decides "online": a snapshot central refuses is that
-   * snapshot's problem (uploadSnapshots deletes it), not the kiosk's.
+   * upload status. Only the link decides "connected": a snapshot central refuses is that snapshot's problem (its
+   * queue deletes it), not the kiosk's.
    */
   async upload(): Promise<number> {
     const stored = await this.uploader.drain(() => this.connectPrimary());
     const status = this.uploader.getStatus();
-    if (status.pending > 0 && !status.online) return stored; // the drain just failed: no second try now
-    let client: pg.Client | null = null;
+    if (status.pending > 0 && !status.connected) return stored; // the drain just failed: no second try now
+    let session: OpenCentralSession | null = null;
     try {
-      client = await this.connectPrimary();
+      session = await this.connectPrimary();
       const report = { appVersion: this.options.appVersion ?? '0.1.0', pending: status.pending, refused: status.refused };
-      this.clockOffsetMs = await sendHeartbeat(client, this.settings.kioskId, report, () => this.now());
-      this.uploader.noteContact(true);
+      this.clockOffsetMs = await this.central.heartbeat(session, report, () => this.now());
+      this.uploader.noteContact();
     } catch (e) {
-      this.uploader.noteContact(false, (e as Error).message);
-      log.warn('heartbeat failed', { error: (e as Error).message, code: String((e as { code?: unknown }).code ?? '') });
-      await client?.end().catch(() => undefined);
+      const failure = this.uploader.noteUploadFailure(e);
+      log.warn('heartbeat failed', { code: failure.code, error: failure.message });
+      await closeSession(session);
       return stored;
     }
     try {
-      await uploadSnapshots(this.db, client);
-    } catch (e) {
-      log.warn('audit snapshots not sent; kept for the next upload', { error: (e as Error).message });
+      await this.uploader.sendSnapshots(session);
     } finally {
-      await client.end().catch(() => undefined);
+      await closeSession(session);
     }
     return stored;
   }
@@ -471,6 +462,47 @@ export class KioskCore {
     return { kind: 'punched', punch, employee, source: challenge.source };
   }
 
+  /**
+   * Enrols faces on central (its duplicate-face guard and limits decide), then syncs so that the person is recognised
+   * here at once. A failed sync only delays that (the next one brings the faces) and is logged; central's refusals
+   * are thrown with their codes.
+   */
+  async enrol(request: EnrolRequest): Promise<EnrolOutcome> {
+    const outcome = await this.central.enrol(request);
+    if (!outcome.duplicateOf) {
+      await this.syncRoster(5_000).catch((e: unknown) => {
+        log.warn('roster sync after enrolment failed; the next sync brings the new faces', { code: centralErrorCode(e) });
+      });
+    }
+    return outcome;
+  }
+
+  /** The PIN lock-outs, kept in this kiosk's database and timed on its clock. */
+  pinGuard(options: PinGuardOptions): PinGuard {
+    return new PinGuard(this.db, options, this.clock);
+  }
+
+  /** The cached employee a typed number names (see RosterCache.employeeByNumber). */
+  employeeByNumber(typed: string): CachedEmployee | undefined {
+    return this.sync.cache.employeeByNumber(typed);
+  }
+
+  /** Changes settings (admin mode) and writes them to the kiosk folder; the gateway reads the new URL at its next connection. */
+  saveSettings(change: Partial<Pick<KioskSettings, 'adminPinHash' | 'policy' | 'url'>>): void {
+    Object.assign(this.settings, change);
+    writeKioskSettings(this.dir, this.settings);
+  }
+
+  /**
+   * Keeps the audit snapshot of a face punch made here within the last 30 s, once, for the next upload. The caller
+   * checks that this kiosk takes snapshots and that the bytes are a JPEG.
+   */
+  attachSnapshot(punchId: string, jpeg: Buffer): 'stored' | 'no-recent-punch' | 'already' {
+    const at = facePunchTime(this.db, punchId);
+    if (!at || this.now().getTime() - at.getTime() > SNAPSHOT_WINDOW_MS) return 'no-recent-punch';
+    return this.uploader.snapshots.add(punchId, jpeg) ? 'stored' : 'already';
+  }
+
   /** "Worked today" for the clock-out screen (see workedMinutesToday), on the kiosk's clock and its site's zone. */
   workedToday(employeeId: number): number | null {
     return workedMinutesToday(this.db, employeeId, this.now(), getMeta(this.db, 'site_time_zone'));
@@ -522,14 +554,13 @@ export class KioskCore {
 
   /** The cache's nearest templates, by person, nearest first; see judgeLocally. */
   private localHits(descriptor: Float32Array): TemplateHit[] {
-    this.ownerOf ??= this.db.prepare('SELECT employee_id FROM templates WHERE id = ?').pluck();
-    const owner = this.ownerOf;
+    const cache = this.sync.cache;
     for (let k = NEIGHBOURS; ; k *= 4) {
       const hits = this.index.search(descriptor, k);
       const named: TemplateHit[] = [];
       for (const h of hits) {
         // A hit the table no longer has was removed by a sync the index has not caught up with: not a match.
-        const employeeId = owner.get(h.templateId) as number | undefined;
+        const employeeId = cache.ownerOf(h.templateId);
         if (employeeId !== undefined) named.push({ employeeId, distance: h.distance });
       }
       // The margin rule needs the nearest *other* person. When every hit is one person's (someone enrolled many
@@ -553,22 +584,8 @@ export class KioskCore {
     // Monotonic: after a failure with the wall clock then set back a day, the pause must still be 30 s.
     const t = this.monotonicNow();
     if (t < this.fallbackPausedUntil || t - this.lastFruitlessFallbackAt < FALLBACK_INTERVAL_MS) return null;
-    let client: pg.Client | null = null;
     try {
-      // statement_timeout stops the search on central; queryTimeoutMs is what frees the person at the screen when
-      // the link stalls after connecting (the server's timeout error would never arrive).
-      client = await connectCentral(
-        { url: this.settings.rosterUrl ?? this.settings.url, embeddedDefault: false },
-        {
-          applicationName: `clockface-kiosk:${this.settings.kioskName}:search`,
-          timeoutMs: FALLBACK_TIMEOUT_MS,
-          statementTimeoutMs: FALLBACK_TIMEOUT_MS,
-          queryTimeoutMs: FALLBACK_TIMEOUT_MS,
-        },
-      );
-      // The same search as `clockface search` (electron/central/face-search.ts), over the sites this kiosk serves,
-      // active people only: the two nearest people are what the match rule needs (nearest, and the margin to the next).
-      const people = await nearestPeople(client, descriptor, 2, { kioskId: this.settings.kioskId });
+      const people = await this.central.nearestPeople(descriptor);
       for (const p of people) this.centralNames.set(p.employeeId, { id: p.employeeId, employeeNo: p.employeeNo, fullName: p.fullName });
       const verdict = judgeFrame(people.map((p) => ({ employeeId: p.employeeId, distance: p.distance })), this.policy);
       // Someone central knows is being recognised: keep asking on the next frames (the policy wants N of M).
@@ -576,27 +593,19 @@ export class KioskCore {
       return verdict;
     } catch (e) {
       this.fallbackPausedUntil = this.monotonicNow() + FALLBACK_PAUSE_MS;
-      log.info('central fallback search unavailable', { error: (e as Error).message });
+      log.info('central fallback search unavailable', { code: centralErrorCode(e) });
       return null;
-    } finally {
-      // Not awaited: on a stalled link closing takes its own timeout, and a person is waiting at the screen.
-      void client?.end().catch(() => undefined);
     }
   }
 
   private employee(id: number): EmployeeSummary {
-    const row = this.db.prepare('SELECT employee_no, full_name FROM employees WHERE id = ?').get(id) as
-      | { employee_no: string; full_name: string }
-      | undefined;
+    const row = this.sync.cache.employee(id);
     if (row) return { id, employeeNo: row.employee_no, fullName: row.full_name };
     return this.centralNames.get(id) ?? { id, employeeNo: `#${id}`, fullName: 'unknown' };
   }
 
   status(): KioskStatus {
     const counts = this.sync.counts();
-    const oldest = this.db
-      .prepare('SELECT min(p.punched_at) AS t FROM outbox o JOIN punches p ON p.id = o.punch_id')
-      .get() as { t: string | null };
     const upload = this.uploader.getStatus();
     return {
       kioskName: this.settings.kioskName,
@@ -613,7 +622,7 @@ export class KioskCore {
       rosterWatermark: getMeta(this.db, 'roster_watermark'),
       lastSyncAt: getMeta(this.db, 'last_sync_at'),
       pendingPunches: upload.pending,
-      oldestPendingAt: oldest.t,
+      oldestPendingAt: this.uploader.punches.oldestPendingAt(),
       upload,
       clockOffsetMs: this.clockOffsetMs,
       recovery: this.recovery,

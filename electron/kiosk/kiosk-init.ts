@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { ClockfaceError } from '../../shared/errors.js';
-import { connectCentral } from '../central/connect.js';
+import { lookUpKioskId } from './central/index.js';
 import { readKioskSettings, SETTINGS_FILE, writeKioskSettings, type KioskSettings } from './kiosk-settings.js';
 import { join } from 'node:path';
 
@@ -11,22 +11,7 @@ import { join } from 'node:path';
  * refused, because its pending punches belong to that kiosk.
  */
 export async function initKioskDir(dir: string, settings: KioskSettings): Promise<KioskSettings & { kioskId: number }> {
-  let kioskId = settings.kioskId;
-  if (kioskId === undefined) {
-    const client = await connectCentral({ url: settings.url, embeddedDefault: false }, { applicationName: 'clockface-kiosk-init' });
-    try {
-      const { rows } = await client.query<{ id: number }>(
-        'SELECT id::int AS id FROM kiosks WHERE role_name = $1 AND revoked_at IS NULL',
-        [settings.roleName],
-      );
-      kioskId = rows[0]?.id;
-    } finally {
-      await client.end();
-    }
-    if (kioskId === undefined) {
-      throw new ClockfaceError('KIOSK_REFUSED', `central has no active kiosk for role ${settings.roleName}`);
-    }
-  }
+  const kioskId = settings.kioskId ?? (await lookUpKioskId(settings.url, settings.roleName));
   if (existsSync(join(dir, SETTINGS_FILE))) {
     const existing = readKioskSettings(dir);
     if (existing.kioskId !== undefined && existing.kioskId !== kioskId) {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import { ClockfaceError, isClockfaceError, type Result } from '../../shared/errors.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { decidePunch } from '../../shared/kiosk/match-policy.js';
@@ -18,22 +17,20 @@ import {
   type PinOutcomeView,
 } from '../../shared/kiosk/contract.js';
 import { createLogger } from '../../shared/logger.js';
-import { toVectorLiteral } from '../central/vector-literal.js';
+import { centralErrorCode } from '../central/sql-errors.js';
 import { hashPin, verifyPin } from '../security/pin-hash.js';
 import type { FrameOutcome, KioskCore } from './kiosk-core.js';
-import type { StoredPunch } from './punch-store.js';
-import { writeKioskSettings } from './kiosk-settings.js';
+import type { StoredPunch } from './store/punch-store.js';
 import {
   ADMIN_SUBJECT,
   DEFAULT_PIN_GUARD,
   DEFAULT_PIN_SPRAY,
   EMPLOYEE_PINS_SUBJECT,
-  PinGuard,
+  type PinGuard,
   type PinGuardOptions,
   type PinSprayOptions,
 } from './pin-guard.js';
 import { RosterFollower } from './roster-follower.js';
-import { explainSqlError } from '../central/sql-errors.js';
 
 const log = createLogger('kiosk.service');
 
@@ -73,7 +70,7 @@ export class KioskService {
     private readonly options: KioskServiceOptions = {},
   ) {
     this.pinSpray = { ...DEFAULT_PIN_SPRAY, ...options.pinSpray };
-    this.pins = new PinGuard(core.db, { ...DEFAULT_PIN_GUARD, ...options.pinGuard, now: () => core.now() });
+    this.pins = core.pinGuard({ ...DEFAULT_PIN_GUARD, ...options.pinGuard });
   }
 
   start(): void {
@@ -85,7 +82,7 @@ export class KioskService {
         if (!sync.ok) throw sync.error;
         return sync.result.caughtUp;
       },
-      listen: () => this.core.connectPrimary(),
+      listen: (events) => this.core.listenForRoster(events),
       pollMs: this.core.settings.pollSeconds * 1000,
     });
     this.follower.start();
@@ -276,7 +273,7 @@ export class KioskService {
   }
 
   private async punchWithPin(request: KioskRequest<'punchWithPin'>): Promise<PinOutcomeView> {
-    const row = this.employeeByNumber(request.employeeNo);
+    const row = this.core.employeeByNumber(request.employeeNo);
     // An unknown number or one without a PIN is "wrong" like a wrong PIN, and counts the same: the screen must not
     // tell a stranger which employee numbers exist.
     // Two locks: per employee number, and kiosk-wide across all numbers (one PIN tried against everyone).
@@ -310,21 +307,6 @@ export class KioskService {
     return punch.direction === 'out' ? this.core.workedToday(punch.employeeId) : null;
   }
 
-  /**
-   * The employee a typed number names: exactly as the roster spells it, or else the one number that differs only in
-   * case ("raj-1" for "RAJ-1": people do not type capitals on a kiosk). Two roster numbers differing only in case
-   * leave a case-folded entry naming nobody.
-   */
-  private employeeByNumber(typed: string): { id: number; employee_no: string; full_name: string; pin_hash: string | null } | undefined {
-    type Row = { id: number; employee_no: string; full_name: string; pin_hash: string | null };
-    const exact = this.core.db.prepare('SELECT id, employee_no, full_name, pin_hash FROM employees WHERE employee_no = ?').get(typed) as Row | undefined;
-    if (exact) return exact;
-    const folded = this.core.db
-      .prepare('SELECT id, employee_no, full_name, pin_hash FROM employees WHERE employee_no = ? COLLATE NOCASE LIMIT 2')
-      .all(typed) as Row[];
-    return folded.length === 1 ? folded[0] : undefined;
-  }
-
   private async unlockAdmin(pin: string): Promise<Result<{ adminToken: string }>> {
     const stored = this.core.settings.adminPinHash;
     if (!stored) return fail('ADMIN_PIN_WRONG', 'no admin PIN is set yet: set one first');
@@ -342,8 +324,7 @@ export class KioskService {
     if (this.core.settings.adminPinHash || this.settingAdminPin) return fail('ADMIN_PIN_WRONG', 'an admin PIN is already set');
     this.settingAdminPin = true;
     try {
-      this.core.settings.adminPinHash = await hashPin(pin);
-      writeKioskSettings(this.core.dir, this.core.settings);
+      this.core.saveSettings({ adminPinHash: await hashPin(pin) });
     } finally {
       this.settingAdminPin = false;
     }
@@ -371,60 +352,18 @@ export class KioskService {
   private async enrol(request: KioskRequest<'enrolEmployee'>): Promise<Result<KioskResponses['enrolEmployee']>> {
     const allowed = this.admin(request.adminToken);
     if (!allowed.ok) return allowed;
-    let client: pg.Client;
+    let outcome;
     try {
-      client = await this.core.connectPrimary();
+      outcome = await this.core.enrol({ employeeNo: request.employeeNo, fullName: request.fullName, descriptors: request.descriptors });
     } catch (e) {
+      const code = centralErrorCode(e);
       // Only an unreachable central is "cannot be reached": a refused login or a certificate that does not check out
-      // is a different problem with a different fix, and says so.
-      if (isClockfaceError(e) && e.code !== 'CENTRAL_UNREACHABLE') return fail(e.code, `enrolment needs central: ${e.message}`);
-      return fail('CENTRAL_REQUIRED', 'enrolment needs the central database, and it cannot be reached now');
+      // is a different problem with a different fix, and has its own code. Central's refusals (not this kiosk's
+      // employee, a name needed, over today's limit, erased) keep theirs.
+      return fail(code === 'CENTRAL_UNREACHABLE' ? 'CENTRAL_REQUIRED' : code, `enrolment: ${(e as Error).message}`);
     }
-    try {
-      // The duplicate-face guard and its threshold are central's (central_settings); the kiosk sends only the faces.
-      const { rows } = await client.query<{
-        employee_no: string;
-        full_name: string;
-        templates_added: number;
-        duplicate_employee_no: string | null;
-        duplicate_full_name: string | null;
-      }>(
-        `SELECT employee_no, full_name, templates_added, duplicate_employee_no, duplicate_full_name
-         FROM kiosk_enrol($1, $2, $3, $4, $5::vector[])`,
-        [
-          this.core.settings.kioskId,
-          request.employeeNo,
-          request.fullName,
-          FACE_MODEL_ID,
-          request.descriptors.map((d) => toVectorLiteral(d)),
-        ],
-      );
-      const r = rows[0];
-      if (!r) return fail('INTERNAL', 'central returned nothing');
-      const duplicateOf = r.duplicate_employee_no ? { employeeNo: r.duplicate_employee_no, fullName: r.duplicate_full_name ?? '' } : null;
-      if (!duplicateOf) {
-        // Recognisable here at once. Enrolment itself is done; a failed sync only delays that, and says why in the log.
-        await this.core.syncRoster(5_000).catch((e: unknown) => {
-          log.warn('roster sync after enrolment failed; the next sync brings the new faces', { error: (e as Error).message });
-        });
-      }
-      this.emitStatus();
-      return {
-        ok: true,
-        value: { employee: { employeeNo: r.employee_no, fullName: r.full_name }, templatesAdded: r.templates_added, duplicateOf },
-      };
-    } catch (e) {
-      const explained = explainSqlError(e);
-      if (explained instanceof ClockfaceError) {
-        // Central's own refusals, said as central says them: not this kiosk's employee, over today's limit, erased.
-        const code = explained.code === 'CENTRAL_PERMISSION_DENIED' ? 'INVALID_ARGUMENT' : explained.code;
-        return fail(code, explained.message);
-      }
-      if (/give a full name/.test((e as Error).message)) return fail('INVALID_ARGUMENT', (e as Error).message);
-      throw e;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    this.emitStatus();
+    return { ok: true, value: outcome };
   }
 
   /**
@@ -439,15 +378,9 @@ export class KioskService {
     if (jpeg.length > SNAPSHOT_MAX_BYTES || !framed) {
       return fail('BRIDGE_INVALID', `a snapshot is a JPEG of at most ${SNAPSHOT_MAX_BYTES / 1024} kB`);
     }
-    const punch = this.core.db.prepare("SELECT punched_at FROM punches WHERE id = ? AND method = 'face'").get(request.punchId) as
-      | { punched_at: string }
-      | undefined;
-    const now = this.core.now();
-    if (!punch || now.getTime() - new Date(punch.punched_at).getTime() > 30_000) {
-      return fail('INVALID_ARGUMENT', 'no face punch of the last 30 seconds has that id');
-    }
-    const stored = this.core.db.prepare('INSERT OR IGNORE INTO punch_snapshots (punch_id, jpeg) VALUES (?, ?)').run(request.punchId, jpeg);
-    if (stored.changes === 0) return fail('INVALID_ARGUMENT', 'that punch already has its snapshot');
+    const stored = this.core.attachSnapshot(request.punchId, jpeg);
+    if (stored === 'no-recent-punch') return fail('INVALID_ARGUMENT', 'no face punch of the last 30 seconds has that id');
+    if (stored === 'already') return fail('INVALID_ARGUMENT', 'that punch already has its snapshot');
     this.uploadSoon();
     return { ok: true, value: null };
   }
@@ -459,7 +392,7 @@ export class KioskService {
     try {
       result = await this.core.syncRoster(5_000);
     } catch (e) {
-      return fail('CENTRAL_UNREACHABLE', `sync failed: ${(e as Error).message}`);
+      return fail(centralErrorCode(e), `sync failed: ${(e as Error).message}`);
     }
     const uploaded = await this.core.upload();
     this.emitStatus();
@@ -474,14 +407,14 @@ export class KioskService {
       ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
     };
     this.core.updatePolicy(change);
-    this.core.settings.policy = { ...this.core.settings.policy, ...change };
+    let url: string | undefined;
     if (request.centralHost) {
-      const url = new URL(this.core.settings.url);
-      url.host = request.centralHost;
-      this.core.settings.url = url.toString();
-      log.info('central host changed from admin mode', { host: url.host });
+      const next = new URL(this.core.settings.url);
+      next.host = request.centralHost;
+      url = next.toString();
+      log.info('central host changed from admin mode', { host: next.host });
     }
-    writeKioskSettings(this.core.dir, this.core.settings);
+    this.core.saveSettings({ policy: { ...this.core.settings.policy, ...change }, ...(url ? { url } : {}) });
     return { ok: true, value: this.status() };
   }
 
@@ -492,14 +425,15 @@ export class KioskService {
       site: s.site,
       siteName: s.siteName ?? s.site,
       timeZone: s.siteTimeZone,
-      online: s.upload.online,
+      online: s.upload.connected,
       pendingPunches: s.pendingPunches,
       employees: s.employees,
       templates: s.templates,
       engine: s.engine,
       modelId: s.modelId,
       lastSyncAt: s.lastSyncAt,
-      lastError: s.upload.lastError,
+      // A code, never central's English: the screen only needs to know that something is wrong (and IT the code).
+      lastError: s.upload.uploadError?.code ?? s.upload.downloadError?.code ?? null,
       mode: this.core.policy.mode,
       threshold: this.core.policy.threshold,
       centralHost: new URL(this.core.settings.url).host,

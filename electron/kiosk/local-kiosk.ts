@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type pg from 'pg';
 import { createLogger } from '../../shared/logger.js';
 import { clockfaceHome } from '../config/paths.js';
-import { registerKiosk } from '../central/kiosk-registry.js';
+import { registerFirstRunKiosk, type CentralSession } from './central/index.js';
 import { initKioskDir } from './kiosk-init.js';
 import { parseKioskSettings, SETTINGS_FILE } from './kiosk-settings.js';
 
@@ -26,16 +26,15 @@ export const LOCAL_KIOSK_NAME = 'this-kiosk';
  * `this-kiosk` at site `main` (created with time zone UTC when missing) on the central it was given. A folder made
  * before is used as it is. Returns the folder.
  */
-export async function ensureLocalKiosk(admin: pg.ClientBase, adminUrl: string, dir: string = localKioskDir()): Promise<string> {
+export async function ensureLocalKiosk(admin: CentralSession, adminUrl: string, dir: string = localKioskDir()): Promise<string> {
   if (existsSync(join(dir, SETTINGS_FILE))) return dir;
-  await admin.query(
-    "INSERT INTO sites (code, name, time_zone) VALUES ($1, 'Main site', 'UTC') ON CONFLICT (code) DO NOTHING",
-    [LOCAL_SITE],
-  );
-  const existing = await admin.query('SELECT 1 FROM kiosks WHERE name = $1', [LOCAL_KIOSK_NAME]);
-  // A kiosk of that name but no folder here (a reinstall): register another rather than reuse a lost password.
-  const name = (existing.rowCount ?? 0) > 0 ? `${LOCAL_KIOSK_NAME}-${Date.now().toString(36)}` : LOCAL_KIOSK_NAME;
-  const { id, settings } = await registerKiosk(admin, adminUrl, { name, site: LOCAL_SITE });
+  const { id, name, settings } = await registerFirstRunKiosk(admin, adminUrl, {
+    name: LOCAL_KIOSK_NAME,
+    site: LOCAL_SITE,
+    siteName: 'Main site',
+    // Only to tell a reinstall's kiosk from the lost one: not a time anyone reads.
+    suffix: randomBytes(4).toString('hex'),
+  });
   await initKioskDir(dir, parseKioskSettings({ ...settings, kioskId: id }, 'the first-run kiosk'));
   log.info('first run: kiosk registered', { name, site: LOCAL_SITE });
   return dir;

@@ -1,4 +1,5 @@
-import type { KioskDatabase } from './kiosk-db.js';
+import { systemClock, type KioskClock } from './kiosk-clock.js';
+import type { KioskDatabase } from './store/kiosk-db.js';
 
 export const ADMIN_SUBJECT = '*admin*';
 /** The kiosk-wide count of wrong employee PINs, whoever they were tried against. */
@@ -9,7 +10,6 @@ export interface PinGuardOptions {
   maxFailures: number;
   /** How long the lock lasts. */
   lockMinutes: number;
-  now?: () => Date;
 }
 
 export const DEFAULT_PIN_GUARD: PinGuardOptions = { maxFailures: 5, lockMinutes: 5 };
@@ -41,10 +41,11 @@ export class PinGuard {
   constructor(
     private readonly db: KioskDatabase,
     private readonly options: PinGuardOptions = DEFAULT_PIN_GUARD,
+    private readonly clock: KioskClock = systemClock,
   ) {}
 
   private now(): Date {
-    return this.options.now?.() ?? new Date();
+    return this.clock.now();
   }
 
   lockedUntil(subject: string): Date | null {

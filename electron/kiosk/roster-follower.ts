@@ -1,9 +1,7 @@
-import type pg from 'pg';
+import type { RosterListener, RosterListenerEvents } from './central/index.js';
 import { createLogger } from '../../shared/logger.js';
 
 const log = createLogger('kiosk.follower');
-
-export const ROSTER_CHANNEL = 'clockface_roster';
 
 export interface RosterFollowerOptions {
   /**
@@ -12,8 +10,8 @@ export interface RosterFollowerOptions {
    * `behindRetryMs`.
    */
   sync: () => Promise<boolean>;
-  /** A connection to LISTEN on: the primary (NOTIFY is not replicated to read replicas). */
-  listen: () => Promise<pg.Client>;
+  /** Opens a roster listener on the primary (NOTIFY is not replicated to read replicas): KioskCore.listenForRoster. */
+  listen: (events: RosterListenerEvents) => Promise<RosterListener>;
   /** Poll interval: the fallback when notifications do not arrive (poolers, the embedded central). */
   pollMs: number;
   /** Wait before reconnecting a lost listener. */
@@ -32,7 +30,7 @@ export class RosterFollower {
   private running = false;
   private again = false;
   private stopped = false;
-  private listener: pg.Client | null = null;
+  private listener: RosterListener | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private behindTimer: NodeJS.Timeout | null = null;
@@ -83,25 +81,22 @@ export class RosterFollower {
   private async connectListener(): Promise<void> {
     if (this.stopped) return;
     try {
-      const client = await this.options.listen();
-      const lost = (why: string): void => {
-        if (this.listener !== client) return;
-        this.listener = null;
-        log.warn('roster notifications lost; polling until reconnected', { why });
-        void client.end().catch(() => undefined);
-        this.scheduleReconnect();
-      };
-      client.on('notification', (n) => {
-        if (n.channel === ROSTER_CHANNEL) this.trigger();
+      let current: RosterListener | null = null;
+      const listener = await this.options.listen({
+        notified: () => this.trigger(),
+        lost: (why) => {
+          if (current === null || this.listener !== current) return;
+          this.listener = null;
+          log.warn('roster notifications lost; polling until reconnected', { why });
+          this.scheduleReconnect();
+        },
       });
-      client.on('error', (e) => lost(e.message));
-      client.on('end', () => lost('connection ended'));
-      await client.query(`LISTEN ${ROSTER_CHANNEL}`);
+      current = listener;
       if (this.stopped) {
-        await client.end();
+        await listener.close();
         return;
       }
-      this.listener = client;
+      this.listener = listener;
       this.trigger(); // anything committed while not listening
     } catch (e) {
       log.info('cannot listen for roster notifications; polling', { error: (e as Error).message });
@@ -136,7 +131,7 @@ export class RosterFollower {
     if (this.behindTimer) clearTimeout(this.behindTimer);
     const listener = this.listener;
     this.listener = null;
-    await listener?.end().catch(() => undefined);
+    await listener?.close();
     await this.idle;
   }
 }

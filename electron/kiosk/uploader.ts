@@ -1,229 +1,208 @@
-import type pg from 'pg';
+import type { ErrorCode } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
-import type { KioskDatabase } from './kiosk-db.js';
-import { pendingCount } from './punch-store.js';
+import { centralErrorCode, isRowRefusal } from '../central/sql-errors.js';
+import {
+  closeSession,
+  insertPunches,
+  punchesCentralHolds,
+  sendSnapshot,
+  type CentralSession,
+  type OpenCentralSession,
+  type PunchUpload,
+} from './central/index.js';
+import { systemClock, type KioskClock } from './kiosk-clock.js';
+import type { KioskDatabase } from './store/kiosk-db.js';
+import { PunchOutbox, type OutboxOptions } from './store/outbox.js';
+import { SnapshotQueue, type QueuedSnapshot } from './store/snapshot-queue.js';
+import { drainQueue, type BatchOutcome, type CentralFailure, type Refusal } from './upload-queue.js';
 
 const log = createLogger('kiosk.uploader');
 
-export interface UploaderOptions {
+export interface UploaderOptions extends OutboxOptions {
   /** Central's kiosks.id of this kiosk (row-level security checks it on a real server). */
   kioskId: number;
   batchSize?: number;
-  /** Back-off after a failed attempt: base × 2^attempts, capped, with jitter so that 50 kiosks do not retry in step. */
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  random?: () => number;
-  now?: () => Date;
+  clock?: KioskClock;
 }
 
+/**
+ * The kiosk's link to central as the screen and IT see it. `connected` says whether central could be reached the
+ * last time the kiosk tried (the offline badge); what failed is kept apart: `uploadError` for punches, heartbeats and
+ * snapshots, `downloadError` for the roster. A refusal of one item (a punch of someone deactivated, a snapshot of
+ * someone erased) is that item's problem: it changes neither.
+ */
 export interface UploadStatus {
-  online: boolean;
+  connected: boolean;
   pending: number;
-  /** Of the pending punches, those central itself refused at their last attempt (see refusedCount). */
+  /** Of the pending punches, those central itself refused at their last attempt. */
   refused: number;
+  snapshotsPending: number;
   lastUploadAt: Date | null;
-  lastError: string | null;
+  uploadError: CentralFailure | null;
+  downloadError: CentralFailure | null;
   uploaded: number;
 }
 
-interface DueRow {
-  id: string;
-  employee_id: number;
-  direction: 'in' | 'out';
-  punched_at: string;
-  method: 'face' | 'pin';
-  match_distance: number | null;
-  liveness: string;
-  attempts: number;
+/**
+ * Codes that mean no working session with central could be had: the kiosk is offline. Anything else central said
+ * (a limit, a refused statement) came over a working link.
+ */
+const LINK_DOWN: ReadonlySet<ErrorCode> = new Set([
+  'CENTRAL_UNREACHABLE',
+  'CENTRAL_TLS_FAILED',
+  'CENTRAL_AUTH_FAILED',
+  'CENTRAL_BUSY',
+  'KIOSK_NOT_REGISTERED',
+]);
+
+/** A failure as the kiosk records it: code, message for IT, time on the kiosk clock. */
+export function centralFailure(e: unknown, at: Date): CentralFailure {
+  return { code: centralErrorCode(e), message: e instanceof Error ? e.message : String(e), at: at.toISOString() };
 }
 
 /**
- * Sends the outbox to central in batches: one idempotent INSERT … ON CONFLICT (id) DO NOTHING per batch, and only
- * after central has committed are the outbox rows removed. A crash between the two sends the batch again, which
- * the conflict clause absorbs: never lost, never doubled.
+ * Sends the kiosk's two queues to central (store/outbox.ts, store/snapshot-queue.ts) through drainQueue, and keeps
+ * the status of the link. Punches: one idempotent INSERT … ON CONFLICT (id) DO NOTHING per batch, and only after
+ * central has committed are the outbox rows removed; a crash between the two sends the batch again, which the
+ * conflict clause absorbs: never lost, never doubled.
  */
 export class Uploader {
-  private readonly status: Omit<UploadStatus, 'pending' | 'refused'> = { online: false, lastUploadAt: null, lastError: null, uploaded: 0 };
+  readonly punches: PunchOutbox;
+  readonly snapshots: SnapshotQueue;
+  private readonly clock: KioskClock;
+  private readonly status: Omit<UploadStatus, 'pending' | 'refused' | 'snapshotsPending'> = {
+    connected: false,
+    lastUploadAt: null,
+    uploadError: null,
+    downloadError: null,
+    uploaded: 0,
+  };
 
   constructor(
-    private readonly db: KioskDatabase,
+    db: KioskDatabase,
     private readonly options: UploaderOptions,
-  ) {}
+  ) {
+    this.punches = new PunchOutbox(db, options);
+    this.snapshots = new SnapshotQueue(db);
+    this.clock = options.clock ?? systemClock;
+  }
 
   getStatus(): UploadStatus {
-    return { ...this.status, pending: pendingCount(this.db), refused: refusedCount(this.db) };
+    return { ...this.status, pending: this.punches.pending(), refused: this.punches.refused(), snapshotsPending: this.snapshots.pending() };
   }
 
-  /** Records the outcome of another contact with central (a heartbeat), so that `online` reflects the latest. */
-  noteContact(online: boolean, error: string | null = null): void {
-    this.status.online = online;
-    if (error !== null) this.status.lastError = error;
+  /** Another contact with central worked (a heartbeat): connected, and the last upload problem is over. */
+  noteContact(): void {
+    this.status.connected = true;
+    this.status.uploadError = null;
   }
 
-  private now(): Date {
-    return this.options.now?.() ?? new Date();
+  /** Something sent to central failed as a whole (a heartbeat, a drain): recorded, and offline if the link is down. */
+  noteUploadFailure(e: unknown): CentralFailure {
+    const failure = centralFailure(e, this.clock.now());
+    this.status.uploadError = failure;
+    if (LINK_DOWN.has(failure.code)) this.status.connected = false;
+    return failure;
   }
 
-  private backoffCap(): number {
-    return this.options.backoffCapMs ?? 5 * 60_000;
+  /** A roster sync failed (the roster may come from a replica: `connected` is the primary's, and stays). */
+  noteDownload(error: unknown | null): void {
+    this.status.downloadError = error === null ? null : centralFailure(error, this.clock.now());
   }
 
   /**
-   * Latest next_attempt_at that is genuine at `now`. No back-off exceeds the cap, so an entry due later than
-   * now + cap was scheduled by a clock that ran ahead (set a week forward, then corrected; or a punch made during
-   * that week, whose first attempt is its punch time): it is due now. Without this a kiosk whose clock jumped
-   * forward and back would hold its punches for a week.
+   * Uploads every due punch, batch after batch, on one session opened only when something is due. Returns how many
+   * central newly stored. Throws nothing: a failure is in the status.
    */
-  private dueCondition(now: Date): { sql: string; params: [string, string] } {
-    return {
-      sql: '(o.next_attempt_at <= ? OR o.next_attempt_at > ?)',
-      params: [now.toISOString(), new Date(now.getTime() + this.backoffCap()).toISOString()],
-    };
-  }
-
-  /** Uploads every due punch, batch after batch. Returns how many central newly stored. Throws nothing. */
-  async drain(connect: () => Promise<pg.ClientBase & { end(): Promise<void> }>): Promise<number> {
-    const batchSize = this.options.batchSize ?? 500;
-    let stored = 0;
-    let client: (pg.ClientBase & { end(): Promise<void> }) | null = null;
+  async drain(connect: () => Promise<OpenCentralSession>): Promise<number> {
+    let session: OpenCentralSession | null = null;
+    const open = async (): Promise<OpenCentralSession> => (session ??= await connect());
     try {
-      for (;;) {
-        const when = this.dueCondition(this.now());
-        const due = this.db
-          .prepare(
-            `SELECT p.id, p.employee_id, p.direction, p.punched_at, p.method, p.match_distance, p.liveness, o.attempts
-             FROM outbox o JOIN punches p ON p.id = o.punch_id
-             WHERE ${when.sql} ORDER BY p.punched_at LIMIT ?`,
-          )
-          .all(...when.params, batchSize) as DueRow[];
-        if (due.length === 0) break;
-        client ??= await connect();
-        // No SQLite transaction is open while this network call runs.
-        let accepted = due;
-        let newlyStored: number;
-        try {
-          newlyStored = await insertPunches(client, due, this.options.kioskId);
-        } catch (e) {
-          if (!isRowRefusal(e)) throw e;
-          // Central refused the data of some row (an employee deleted there by hand, a value out of range): the
-          // whole statement failed. One bad row must not hold back every punch behind it forever, so the batch goes
-          // again row by row; a refused row keeps its place in the outbox and is retried later (IT may repair
-          // central), the others go through now.
-          let refused: Array<{ row: DueRow; error: string }> = [];
-          newlyStored = 0;
-          for (const row of due) {
-            try {
-              newlyStored += await insertPunches(client, [row], this.options.kioskId);
-            } catch (rowError) {
-              if (!isRowRefusal(rowError)) throw rowError;
-              refused.push({ row, error: (rowError as Error).message });
-            }
-          }
-          // A punch central already holds (sent before a crash, refused now because the roster changed since) is
-          // delivered, not refused: central checks the new row before it looks for the conflict.
-          const held = await punchesCentralHolds(client, refused.map((r) => r.row.id));
-          refused = refused.filter((r) => !held.has(r.row.id));
-          accepted = due.filter((d) => !refused.some((r) => r.row.id === d.id));
-          this.postponeRows(refused);
-          for (const r of refused) log.warn('central refused a punch; kept for retry', { punchId: r.row.id, error: r.error });
-        }
-        const result = { rowCount: newlyStored };
-        const remove = this.db.prepare('DELETE FROM outbox WHERE punch_id = ?');
-        this.db.transaction(() => {
-          for (const d of accepted) remove.run(d.id);
-        })();
-        stored += result.rowCount;
-        this.status.uploaded += accepted.length;
-        this.status.lastUploadAt = this.now();
-        this.status.online = true;
-        this.status.lastError = null;
-      }
+      const { newlyStored } = await drainQueue(this.punches, async (batch) => this.sendPunches(await open(), batch), {
+        now: () => this.clock.now(),
+        batchSize: this.options.batchSize ?? 500,
+        failure: (e) => centralFailure(e, this.clock.now()),
+      });
+      if (session) this.delivered();
+      return newlyStored;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      this.status.online = false;
-      this.status.lastError = message;
-      this.postpone(message);
-      log.warn('upload failed; punches kept for retry', { error: message });
+      const failure = this.noteUploadFailure(e);
+      log.warn('upload failed; punches kept for retry', { code: failure.code, error: failure.message });
+      return 0;
     } finally {
-      await client?.end().catch(() => undefined);
+      await closeSession(session);
     }
-    return stored;
   }
 
-  /** Rows central refused: retried after the longest back-off, each with central's reason kept for IT to see. */
-  private postponeRows(refused: ReadonlyArray<{ row: DueRow; error: string }>): void {
-    const update = this.db.prepare(
-      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, refused_at = ? WHERE punch_id = ?',
-    );
-    const now = this.now();
-    const at = new Date(now.getTime() + this.backoffCap()).toISOString();
-    this.db.transaction(() => {
-      for (const r of refused) update.run(at, r.error.slice(0, 500), now.toISOString(), r.row.id);
-    })();
+  /**
+   * Sends the audit snapshots whose punch central holds, one per round trip (each leaves the kiosk as soon as central
+   * answers for it). A refused snapshot is deleted and changes nothing else; a limit or a lost link leaves the rest
+   * for the next upload and is recorded like any upload failure. Returns how many central stored.
+   */
+  async sendSnapshots(session: CentralSession): Promise<number> {
+    try {
+      const { newlyStored } = await drainQueue(this.snapshots, (batch) => this.sendSnapshotBatch(session, batch), {
+        now: () => this.clock.now(),
+        batchSize: 1,
+        failure: (e) => centralFailure(e, this.clock.now()),
+      });
+      return newlyStored;
+    } catch (e) {
+      this.noteUploadFailure(e);
+      return 0;
+    }
   }
 
-  /** Moves every due entry's next attempt out by its back-off. */
-  private postpone(error: string): void {
-    const base = this.options.backoffBaseMs ?? 1_000;
-    const cap = this.backoffCap();
-    const random = this.options.random ?? Math.random;
-    const now = this.now();
-    const when = this.dueCondition(now);
-    const due = this.db
-      .prepare(`SELECT o.punch_id, o.attempts FROM outbox o WHERE ${when.sql}`)
-      .all(...when.params) as Array<{ punch_id: string; attempts: number }>;
-    const update = this.db.prepare('UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE punch_id = ?');
-    this.db.transaction(() => {
-      for (const row of due) {
-        const attempts = row.attempts + 1;
-        const delay = Math.min(cap, base * 2 ** Math.min(attempts, 30)) * (0.5 + random() / 2);
-        update.run(attempts, new Date(now.getTime() + delay).toISOString(), error.slice(0, 500), row.punch_id);
+  private delivered(): void {
+    this.status.lastUploadAt = this.clock.now();
+    this.status.connected = true;
+    this.status.uploadError = null;
+  }
+
+  private async sendPunches(session: CentralSession, batch: PunchUpload[]): Promise<BatchOutcome<PunchUpload>> {
+    try {
+      const newlyStored = await insertPunches(session, batch, this.options.kioskId);
+      this.status.uploaded += batch.length;
+      return { delivered: batch, refused: [], newlyStored };
+    } catch (e) {
+      if (!isRowRefusal(e)) throw e;
+    }
+    // Central refused the data of some row (an employee deleted there by hand, a value out of range): the whole
+    // statement failed. One bad row must not hold back every punch behind it forever, so the batch goes again row by
+    // row; a refused row keeps its place in the outbox and is retried later (IT may repair central), the others go
+    // through now.
+    let refused: Array<Refusal<PunchUpload>> = [];
+    let newlyStored = 0;
+    for (const row of batch) {
+      try {
+        newlyStored += await insertPunches(session, [row], this.options.kioskId);
+      } catch (e) {
+        if (!isRowRefusal(e)) throw e;
+        refused.push({ item: row, code: centralErrorCode(e), message: e instanceof Error ? e.message : String(e) });
       }
-    })();
+    }
+    // A punch central already holds (sent before a crash, refused now because the roster changed since) is
+    // delivered, not refused: central checks the new row before it looks for the conflict.
+    const held = await punchesCentralHolds(session, refused.map((r) => r.item.id));
+    refused = refused.filter((r) => !held.has(r.item.id));
+    for (const r of refused) log.warn('central refused a punch; kept for retry', { punchId: r.item.id, code: r.code, error: r.message });
+    const delivered = batch.filter((d) => !refused.some((r) => r.item.id === d.id));
+    this.status.uploaded += delivered.length;
+    return { delivered, refused, newlyStored };
+  }
+
+  private async sendSnapshotBatch(session: CentralSession, batch: QueuedSnapshot[]): Promise<BatchOutcome<QueuedSnapshot>> {
+    const outcome: BatchOutcome<QueuedSnapshot> = { delivered: [], refused: [], newlyStored: 0 };
+    for (const s of batch) {
+      const sent = await sendSnapshot(session, s.punch_id, s.jpeg);
+      if (sent.kind === 'refused') outcome.refused.push({ item: s, code: 'CENTRAL_REFUSED', message: `SQLSTATE ${sent.sqlState}` });
+      else {
+        outcome.delivered.push(s);
+        if (sent.kind === 'stored') outcome.newlyStored++;
+      }
+    }
+    return outcome;
   }
 }
 
-/** One INSERT for the rows; a punch central already holds (same id) is left as it is. Returns how many were new. */
-async function insertPunches(client: pg.ClientBase, rows: readonly DueRow[], kioskId: number): Promise<number> {
-  const result = await client.query(
-    `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method, match_distance, liveness)
-     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[],
-                          $7::real[], $8::text[])
-     ON CONFLICT (id) DO NOTHING`,
-    [
-      rows.map((d) => d.id),
-      rows.map((d) => d.employee_id),
-      rows.map(() => kioskId),
-      rows.map((d) => d.direction),
-      rows.map((d) => d.punched_at),
-      rows.map((d) => d.method),
-      rows.map((d) => d.match_distance),
-      rows.map((d) => d.liveness),
-    ],
-  );
-  return result.rowCount ?? 0;
-}
-
-/** The punches among `ids` that central already has (a kiosk reads its own punches there). */
-async function punchesCentralHolds(client: pg.ClientBase, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const { rows } = await client.query<{ id: string }>('SELECT id::text FROM punches WHERE id = ANY($1::uuid[])', [ids]);
-  return new Set(rows.map((r) => r.id));
-}
-
-/** Punches waiting in the outbox that central refused at their last attempt. */
-export function refusedCount(db: KioskDatabase): number {
-  return (db.prepare('SELECT count(*) AS n FROM outbox WHERE refused_at IS NOT NULL').get() as { n: number }).n;
-}
-
-/**
- * Central refused a row's data or the row itself, as opposed to the connection failing (which affects every row):
- * SQLSTATE class 22 (data exception, e.g. a time outside the window central accepts), 23 (integrity constraint, e.g.
- * an employee deleted there by hand), or 42501 (row-level security: an employee this kiosk may no longer punch,
- * deactivated, erased or moved to a site it does not serve). Tried row by row, so that one such punch cannot hold
- * back the others. A per-kiosk limit (CFL01) is not a refusal: the batch waits and goes later.
- */
-export function isRowRefusal(e: unknown): boolean {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
-  return /^2[23][0-9A-Z]{3}$/.test(code) || code === '42501';
-}
+export { refusedCount } from './store/outbox.js';

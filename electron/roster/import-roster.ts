@@ -128,20 +128,7 @@ const MAX_ROSTER_BYTES = 64 * 2 ** 20;
  * nothing. With dryRun, everything is checked and then rolled back.
  */
 export async function importRoster(client: pg.ClientBase, file: string, options: ImportOptions): Promise<ImportSummary> {
-  let bytes: Buffer;
-  try {
-    // A regular file of sane size: `roster import /dev/zero` (or a FIFO) would otherwise read forever.
-    const stat = statSync(file);
-    if (!stat.isFile() && !stat.isDirectory()) throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: not a regular file`);
-    if (stat.size > MAX_ROSTER_BYTES) {
-      throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: larger than ${MAX_ROSTER_BYTES / 2 ** 20} MB; split it into several files`);
-    }
-    bytes = readFileSync(file);
-  } catch (e) {
-    if (e instanceof ClockfaceError) throw e;
-    const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
-    throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`);
-  }
+  const bytes = readRosterFile(file);
   const { rows, errors } = parseRoster(bytes, {
     file,
     ...(options.photosDir !== undefined ? { photosDir: options.photosDir } : {}),
@@ -173,30 +160,7 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
   for (let start = 0; start < rows.length; start += batchSize) {
     // Photos are analysed before the transaction opens: no transaction waits on the face engine.
     const batch = await prepare(rows.slice(start, start + batchSize), existing, enrolled, verdicts, errors, tick);
-    await client.query('BEGIN');
-    try {
-      for (const p of batch) {
-        await client.query('SAVEPOINT roster_row');
-        try {
-          const result = await applyRow(client, p, options);
-          await client.query('RELEASE SAVEPOINT roster_row');
-          // Only now is the site really there: a row that fails later (a duplicate face) takes its new site with it.
-          if (result.siteCreated) sitesCreated.add(p.row.site);
-          summary[result.outcome]++;
-          summary.templatesAdded += result.templatesAdded;
-        } catch (e) {
-          await client.query('ROLLBACK TO SAVEPOINT roster_row');
-          const code: RowErrorCode = e instanceof EnrolmentRefused ? e.code : 'DATABASE_REFUSED';
-          const reason = e instanceof Error ? e.message : String(e);
-          errors.push({ line: p.row.line, employeeNo: p.row.employeeNo, code, reason });
-        }
-        tick();
-      }
-      await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
+    await applyBatch(client, batch, options, { summary, errors, sitesCreated, tick });
   }
   summary.failed = errors.length;
   summary.errors = [...errors].sort((a, b) => a.line - b.line);
@@ -210,4 +174,56 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
     dryRun: options.dryRun,
   });
   return summary;
+}
+
+/** The roster file's bytes: a regular file of sane size (`roster import /dev/zero`, or a FIFO, would read forever). */
+function readRosterFile(file: string): Buffer {
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile() && !stat.isDirectory()) throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: not a regular file`);
+    if (stat.size > MAX_ROSTER_BYTES) {
+      throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: larger than ${MAX_ROSTER_BYTES / 2 ** 20} MB; split it into several files`);
+    }
+    return readFileSync(file);
+  } catch (e) {
+    if (e instanceof ClockfaceError) throw e;
+    const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+    throw new ClockfaceError('ROSTER_INVALID', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`);
+  }
+}
+
+/**
+ * One batch in one transaction, a savepoint per row: a row central refuses is rolled back alone and reported with its
+ * line; the others commit together (or roll back together on a dry run).
+ */
+async function applyBatch(
+  client: pg.ClientBase,
+  batch: Awaited<ReturnType<typeof prepare>>,
+  options: ImportOptions,
+  into: { summary: ImportSummary; errors: ImportSummary['errors']; sitesCreated: Set<string>; tick: () => void },
+): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    for (const p of batch) {
+      await client.query('SAVEPOINT roster_row');
+      try {
+        const result = await applyRow(client, p, options);
+        await client.query('RELEASE SAVEPOINT roster_row');
+        // Only now is the site really there: a row that fails later (a duplicate face) takes its new site with it.
+        if (result.siteCreated) into.sitesCreated.add(p.row.site);
+        into.summary[result.outcome]++;
+        into.summary.templatesAdded += result.templatesAdded;
+      } catch (e) {
+        await client.query('ROLLBACK TO SAVEPOINT roster_row');
+        const code: RowErrorCode = e instanceof EnrolmentRefused ? e.code : 'DATABASE_REFUSED';
+        const reason = e instanceof Error ? e.message : String(e);
+        into.errors.push({ line: p.row.line, employeeNo: p.row.employeeNo, code, reason });
+      }
+      into.tick();
+    }
+    await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
 }

@@ -3,8 +3,7 @@ import type pg from 'pg';
 import { INITIAL_WATERMARK, readRosterChanges, type RosterChange } from '../../electron/central/roster-feed.js';
 import { centralFactories, serverFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/waiting.js';
 
 /** A kiosk-like reader: polls from its watermark and remembers every change it was given. */
 class FeedReader {

@@ -10,9 +10,9 @@ import { listKiosks } from '../../electron/central/kiosk-fleet.js';
 import { KIOSK_CONNECTION_LIMIT, registerKiosk, rekeyKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { migrateCentral } from '../../electron/central/migrate.js';
 import { toVectorLiteral } from '../../electron/central/vector-literal.js';
-import { sendHeartbeat } from '../../electron/kiosk/central-last-punches.js';
-import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
-import { recordPunch } from '../../electron/kiosk/punch-store.js';
+import { sendHeartbeat } from '../../electron/kiosk/central/index.js';
+import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
+import { recordPunch } from '../../electron/kiosk/store/punch-store.js';
 import { Uploader } from '../../electron/kiosk/uploader.js';
 import { eraseEmployee, setActive } from '../../electron/roster/employee-admin.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
@@ -280,7 +280,8 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
       }
       const uploader = new Uploader(db, { kioskId: a.id });
       expect(await uploader.drain(() => connectAsKiosk(a.settings))).toBe(0);
-      expect(uploader.getStatus()).toMatchObject({ online: false, pending: 3, refused: 0, lastError: expect.stringMatching(/limit/) });
+      // Central answered (a limit, not a lost link): still connected, and the code says why nothing went.
+      expect(uploader.getStatus()).toMatchObject({ connected: true, pending: 3, refused: 0, uploadError: { code: 'CENTRAL_LIMIT_REACHED', message: expect.stringMatching(/limit/) } });
     } finally {
       db.close();
       await root.query('UPDATE central_settings SET kiosk_punches_per_hour = 20000');
@@ -339,12 +340,12 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
       recordPunch(db, { employeeId: id('H-2'), direction: 'in', method: 'pin', matchDistance: null, at: new Date(now.getTime() - 5000) });
       const stale = recordPunch(db, { employeeId: id('H-OFF'), direction: 'in', method: 'pin', matchDistance: null, at: new Date(now.getTime() - 4000) });
       await setActive(root, 'H-OFF', false); // on central, before the kiosk's upload
-      const uploader = new Uploader(db, { kioskId: b.id, now: () => now });
+      const uploader = new Uploader(db, { kioskId: b.id, clock: { now: () => now, monotonicNow: () => 0 } });
       expect(await uploader.drain(() => connectAsKiosk(b.settings))).toBe(1);
       expect(uploader.getStatus()).toMatchObject({ pending: 1, refused: 1 });
       const hb = await connectAsKiosk(b.settings);
       try {
-        await sendHeartbeat(hb, b.id, { appVersion: '1.0', ...uploader.getStatus() });
+        await sendHeartbeat(hb, b.id, { appVersion: '1.0', ...uploader.getStatus() }, () => new Date());
       } finally {
         await hb.end();
       }
@@ -378,7 +379,7 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
   it('a heartbeat central does not accept is an error with its own code, never contact', async () => {
     const kiosk = await connectAsKiosk(a.settings);
     try {
-      await expect(sendHeartbeat(kiosk, b.id, { appVersion: '1.0', pending: 0, refused: 0 })).rejects.toMatchObject({ code: 'KIOSK_NOT_REGISTERED' });
+      await expect(sendHeartbeat(kiosk, b.id, { appVersion: '1.0', pending: 0, refused: 0 }, () => new Date())).rejects.toMatchObject({ code: 'KIOSK_NOT_REGISTERED' });
     } finally {
       await kiosk.end();
     }

@@ -9,7 +9,7 @@ import { toVectorLiteral } from '../../electron/central/vector-literal.js';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
-import { recordPunch } from '../../electron/kiosk/punch-store.js';
+import { recordPunch } from '../../electron/kiosk/store/punch-store.js';
 import { RosterSync } from '../../electron/kiosk/roster-sync.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { recordTally } from '../support/fault-tally.js';
@@ -17,6 +17,7 @@ import { expectCacheEquals, expectedFor, type Expected } from '../support/kiosk-
 import { clusterSuites, createCentralDatabase, startCluster, type PgCluster, type StopMode } from '../support/pg-cluster.js';
 import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { TestClock, mondayWeeksAgo } from '../support/test-clock.js';
+import { sleep } from '../support/waiting.js';
 
 /**
  * Central (a private PostgreSQL 15 cluster) restarted under a working kiosk, fast (sessions terminated, open
@@ -37,8 +38,6 @@ const BATCH = 10;
 const SYNC_ROUNDS = 4;
 const random = seededRandom(8_808);
 const modes: StopMode[] = ['fast', 'immediate'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restarts under a kiosk (%s)', () => {
   let central: PgCluster;
   let adminUrl: string;
@@ -208,7 +207,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
           byPoint[point]++;
           // While central is down the kiosk keeps every punch it could not hand over.
           const pendingWhileDown = core.status().pendingPunches;
-          expect(core.uploader.getStatus().online).toBe(false);
+          expect(core.uploader.getStatus().connected).toBe(false);
           await central.start();
           if (point === 'COMMIT in flight') {
             await watch('ALTER SYSTEM RESET synchronous_standby_names', []);
@@ -238,7 +237,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 central'))('central restart
         // No hand repair: past the back-off, the next upload sends the rest.
         clock.elapse(10 * 60_000);
         await core.upload();
-        expect(core.uploader.getStatus()).toMatchObject({ online: true, pending: 0, lastError: null });
+        expect(core.uploader.getStatus()).toMatchObject({ connected: true, pending: 0, uploadError: null });
         expect(await onCentral(ids)).toEqual({ n: PUNCHES_PER_ROUND, ids: PUNCHES_PER_ROUND, punches: PUNCHES_PER_ROUND });
       }
       // The restarts this test is about happened, each kind at least once.

@@ -121,7 +121,7 @@ describe.each(centralFactories())('kiosk clock jumps against $label', (factory) 
 
   async function uploadAll(): Promise<void> {
     await core.upload();
-    expect(core.uploader.getStatus()).toMatchObject({ online: true, pending: 0 });
+    expect(core.uploader.getStatus()).toMatchObject({ connected: true, pending: 0 });
   }
 
   for (const back of [

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { KioskService } from '../../electron/kiosk/kiosk-service.js';
-import { PunchJournal } from '../../electron/kiosk/punch-journal.js';
+import { PunchJournal } from '../../electron/kiosk/store/punch-journal.js';
 import type { Result } from '../../shared/errors.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import type { FrameOutcomeView } from '../../shared/kiosk/contract.js';

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
-import { PunchJournal } from '../../electron/kiosk/punch-journal.js';
+import { PunchJournal } from '../../electron/kiosk/store/punch-journal.js';
 import { DATABASE_FILE, readKioskSettings, writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import type { VectorEngineName } from '../../electron/kiosk/vector-index/index.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
@@ -34,6 +34,7 @@ import { addSite, seededRandom } from '../support/roster-fixtures.js';
 import { runCli } from '../support/run-cli.js';
 import { sqliteEngines } from '../support/vector-engines.js';
 import { mondayWeeksAgo } from '../support/test-clock.js';
+import { sleep } from '../support/waiting.js';
 
 /**
  * Issue 8, SIGKILL campaign: a kiosk process killed (SIGKILL: a crash or a power cut as far as the process can
@@ -67,8 +68,6 @@ const PUNCHES_PER_UPLOAD_RUN = 150;
 const UPLOAD_BATCH = 25;
 /** Punches waiting in each phase-(c) folder while it syncs. */
 const SYNC_FOLDER_PUNCHES = 30;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** integrity_check on a plain connection, as the next process would open the file after the crash. */
 function integrity(dir: string): string {

@@ -15,6 +15,7 @@ import { expectCacheEquals, expectedFor } from '../support/kiosk-cache.js';
 import { LoadKioskChild, percentile, statusOf, type KioskSpec, type PunchMade, type RunReport } from '../support/load-kiosks.js';
 import { clusterSuites, createCentralDatabase, startCluster, type PgCluster } from '../support/pg-cluster.js';
 import { addSite } from '../support/roster-fixtures.js';
+import { waitFor } from '../support/waiting.js';
 
 /**
  * Load (issue 8): 50 real kiosks against central, on a REAL PostgreSQL server only. The embedded central
@@ -169,10 +170,10 @@ describe.each(clusterSuites('a private PostgreSQL 15 + pgvector server'))('load:
     );
     // The followers' first syncs are snapshots of each kiosk's site: wait until every kiosk holds its roster.
     const t = performance.now();
-    await waitFor('every kiosk has its site’s roster', 120_000, async () => {
+    await waitFor('every kiosk has its site’s roster', async () => {
       const s = await statusOf(children);
       return s.kiosks.length === KIOSKS && s.kiosks.every((k) => k.employees === EMPLOYEES_PER_SITE && k.templates === EMPLOYEES_PER_SITE);
-    });
+    }, 120_000, 250);
     console.log(
       `[load] ${KIOSKS} kiosks' first syncs (${SITES} sites × ${EMPLOYEES_PER_SITE} employees) took ${((performance.now() - t) / 1000).toFixed(1)} s; ` +
         `set-up in all (cluster, roster, kiosks) ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`,
@@ -188,15 +189,6 @@ describe.each(clusterSuites('a private PostgreSQL 15 + pgvector server'))('load:
     await cluster?.destroy();
     rmSync(root, { recursive: true, force: true });
   }, 120_000);
-
-  async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
-    const t = performance.now();
-    while (!(await check())) {
-      if (performance.now() - t > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    return performance.now() - t;
-  }
 
   /** Hands each child the plans of its kiosks and runs them all from one start time; merges the reports. */
   async function runPlans(plans: Map<string, number[]>, onStarted?: () => Promise<void>): Promise<RunReport> {
@@ -222,7 +214,7 @@ describe.each(clusterSuites('a private PostgreSQL 15 + pgvector server'))('load:
    * reported. Waits (without forcing anything) until the kiosks' own uploads have brought the outboxes to zero.
    */
   async function expectAllOnCentral(made: readonly PunchMade[], what: string): Promise<{ waitedMs: number; lost: number; duplicated: number }> {
-    const waitedMs = await waitFor(`${what}: every outbox empty`, 120_000, async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0));
+    const waitedMs = await waitFor(`${what}: every outbox empty`, async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), 120_000, 250);
     const ids = made.map((p) => p.id);
     expect(new Set(ids).size).toBe(made.length);
     const { rows } = await admin.query<{ n: number; ids: number; punches: number }>(
@@ -460,10 +452,10 @@ describe.each(clusterSuites('a private PostgreSQL 15 + pgvector server'))('load:
       changesPerS = ROSTER_CHANGES / (writeMs / 1000);
       // Every writer transaction has an xid below this one: a kiosk whose watermark passed it has read them all.
       const mark = BigInt((await admin.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]?.x ?? '0');
-      catchUpMs = await waitFor('every kiosk follows the roster past the last change', 180_000, async () => {
+      catchUpMs = await waitFor('every kiosk follows the roster past the last change', async () => {
         const s = await statusOf(children);
         return s.kiosks.every((k) => k.watermark !== null && BigInt(k.watermark) > mark);
-      });
+      }, 180_000, 250);
       console.log(
         `[load] ${ROSTER_CHANGES} roster changes in ${transactions} transactions, ${(writeMs / 1000).toFixed(1)} s (${changesPerS.toFixed(0)} changes/s, ` +
           `${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')}); every kiosk caught up ${(catchUpMs / 1000).toFixed(1)} s after the last`,

@@ -162,14 +162,14 @@ describe.each(centralFactories())('network faults between kiosk and $label', (fa
       const status = core.uploader.getStatus();
       if (fault === 'slow') {
         expect(stored).toBe(ids.length);
-        expect(status).toMatchObject({ online: true, pending: 0 });
+        expect(status).toMatchObject({ connected: true, pending: 0 });
       } else {
         expect(stored).toBe(0);
-        expect(status.online).toBe(false);
+        expect(status.connected).toBe(false);
         expect(status.pending).toBe(ids.length);
-        expect(status.lastError).toMatch(fault === 'cut' ? /ECONNRESET|cannot reach|terminated/i : /timeout/i);
+        expect(status.uploadError?.message).toMatch(fault === 'cut' ? /ECONNRESET|cannot reach|terminated/i : /timeout/i);
       }
-      figures.push(`${fault}: upload returned in ${ms.toFixed(0)} ms (${status.lastError ?? 'ok'})`);
+      figures.push(`${fault}: upload returned in ${ms.toFixed(0)} ms (${status.uploadError?.message ?? 'ok'})`);
       await healAndDrain();
       expect(await onCentral(ids)).toEqual({ rows: ids.length, distinctIds: ids.length, distinctPunches: ids.length });
       recordTally({

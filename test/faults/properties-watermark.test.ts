@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { readRosterChanges, type RosterChange } from '../../electron/central/roster-feed.js';
-import { openKioskDb } from '../../electron/kiosk/kiosk-db.js';
+import { openKioskDb } from '../../electron/kiosk/store/kiosk-db.js';
 import { RosterSync } from '../../electron/kiosk/roster-sync.js';
 import { openVectorIndex } from '../../electron/kiosk/vector-index/index.js';
 import { recordTally } from '../support/fault-tally.js';
 import { serverFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { expectCacheEquals, expectedFor, syncUntilCaughtUp } from '../support/kiosk-cache.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
+import { sleep } from '../support/waiting.js';
 
 /**
  * Property tests (fast-check) of the roster change feed's xid8 watermark (resources/sql/central/0010_init.sql
@@ -29,8 +30,6 @@ import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } fro
 
 const KIND = 'property: sync watermark (fast-check)';
 const WRITERS = 3;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** One scheduled step: who acts, and a number the interpreter turns into an action valid in that actor's state. */
 const step = fc.record({ actor: fc.integer({ min: 0, max: WRITERS }), choice: fc.integer({ min: 0, max: 99 }), pageSize: fc.integer({ min: 1, max: 6 }) });
 

@@ -91,7 +91,7 @@ describe.each(clusterSuites('a primary and a streaming replica'))('kiosk reading
     const punch = core.recordPunch({ employeeId: someEmployee, direction: punchIds.length % 2 ? 'out' : 'in', method: 'pin', matchDistance: null, at });
     punchIds.push(punch.id);
     await core.upload();
-    expect(core.uploader.getStatus()).toMatchObject({ online: true, pending: 0 });
+    expect(core.uploader.getStatus()).toMatchObject({ connected: true, pending: 0 });
     const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM punches WHERE id = $1', [punch.id]);
     expect(rows[0]?.n).toBe(1);
     return punch.id;
@@ -288,7 +288,7 @@ describe.each(clusterSuites('a primary and a streaming replica'))('kiosk reading
         // Punching and uploading to the primary go on.
         await punchAndUpload(core);
         await punchAndUpload(core);
-        expect(core.status().upload.online).toBe(true);
+        expect(core.status().upload.connected).toBe(true);
 
         await replica.start();
         await waitForReplay(primary, replica);

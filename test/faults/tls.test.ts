@@ -156,8 +156,8 @@ describe.each(clusterSuites('a TLS-only private PostgreSQL 15 central', [openssl
       await expect(core.syncRoster(0)).rejects.toThrow(/did not prove who it is \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
       core.recordPunch({ employeeId: core.db.prepare('SELECT min(id) FROM employees').pluck().get() as number, direction: 'out', method: 'pin', matchDistance: null, at: new Date(Date.now() - 30_000) });
       expect(await core.upload()).toBe(0);
-      expect(core.uploader.getStatus()).toMatchObject({ online: false, pending: 1 });
-      expect(core.uploader.getStatus().lastError).toMatch(/did not prove who it is/);
+      expect(core.uploader.getStatus()).toMatchObject({ connected: false, pending: 1 });
+      expect(core.uploader.getStatus().uploadError).toMatchObject({ code: 'CENTRAL_TLS_FAILED', message: expect.stringMatching(/did not prove who it is/) });
     } finally {
       core.close();
       writeKioskSettings(kioskDir, settings);
@@ -166,7 +166,7 @@ describe.each(clusterSuites('a TLS-only private PostgreSQL 15 central', [openssl
     const again = KioskCore.open(kioskDir, { clock: offsetClock(3_600_000) });
     try {
       expect(await again.upload()).toBe(1);
-      expect(again.uploader.getStatus()).toMatchObject({ online: true, pending: 0 });
+      expect(again.uploader.getStatus()).toMatchObject({ connected: true, pending: 0 });
     } finally {
       again.close();
     }

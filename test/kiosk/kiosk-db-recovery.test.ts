@@ -2,10 +2,10 @@ import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openKioskDbRecovering } from '../../electron/kiosk/kiosk-db-recovery.js';
-import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
-import { PunchJournal } from '../../electron/kiosk/punch-journal.js';
-import { pendingCount, recordPunch } from '../../electron/kiosk/punch-store.js';
+import { openKioskDbRecovering } from '../../electron/kiosk/store/kiosk-db-recovery.js';
+import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
+import { PunchJournal } from '../../electron/kiosk/store/punch-journal.js';
+import { pendingCount, recordPunch } from '../../electron/kiosk/store/punch-store.js';
 import { seededRandom } from '../support/roster-fixtures.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KIOSK_MIGRATIONS_DIR, migrateKioskDb, openKioskDb } from '../../electron/kiosk/kiosk-db.js';
+import { KIOSK_MIGRATIONS_DIR, migrateKioskDb, openKioskDb } from '../../electron/kiosk/store/kiosk-db.js';
 import { loadMigrationFiles } from '../../electron/sql/migration-files.js';
 
 describe('kiosk database', () => {

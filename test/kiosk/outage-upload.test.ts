@@ -170,8 +170,8 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
         clock.elapse(10 * 60_000); // past any back-off
         expect(await core.upload()).toBe(0);
         const status = core.uploader.getStatus();
-        expect(status).toMatchObject({ online: false, pending: PUNCHES });
-        expect(status.lastError).toMatch(/ECONNREFUSED|cannot reach/);
+        expect(status).toMatchObject({ connected: false, pending: PUNCHES });
+        expect(status.uploadError?.message).toMatch(/ECONNREFUSED|cannot reach/);
       }
       expect(core.status().pendingPunches).toBe(PUNCHES);
 
@@ -179,7 +179,7 @@ describe('punches during a central outage, and an uploader killed mid-batch (emb
       expect(central.port).toBe(port); // the URL in the kiosk's settings
       clock.elapse(10 * 60_000);
       expect(await core.upload()).toBe(PUNCHES);
-      expect(core.uploader.getStatus()).toMatchObject({ online: true, pending: 0, lastError: null });
+      expect(core.uploader.getStatus()).toMatchObject({ connected: true, pending: 0, uploadError: null });
       // Nothing left to send: a further upload stores nothing.
       expect(await core.upload()).toBe(0);
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
-import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
-import { lastPunchOf, pendingCount, recordPunch } from '../../electron/kiosk/punch-store.js';
+import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
+import { lastPunchOf, pendingCount, recordPunch } from '../../electron/kiosk/store/punch-store.js';
 import { Uploader } from '../../electron/kiosk/uploader.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { addEmployee, addSite } from '../support/roster-fixtures.js';
@@ -66,11 +66,11 @@ describe.each(centralFactories())('punch outbox and uploader against $label', (f
     }
     expect(pendingCount(db)).toBe(500);
     clock = new Date(clock.getTime() + 600_000);
-    const uploader = new Uploader(db, { kioskId: kiosk.id, now: () => clock, random: () => 0.5 });
+    const uploader = new Uploader(db, { kioskId: kiosk.id, clock: { now: () => clock, monotonicNow: () => 0 }, random: () => 0.5 });
     expect(await uploader.drain(unreachable)).toBe(0);
     const status = uploader.getStatus();
-    expect(status).toMatchObject({ online: false, pending: 500 });
-    expect(status.lastError).toMatch(/ECONNREFUSED/);
+    expect(status).toMatchObject({ connected: false, pending: 500 });
+    expect(status.uploadError).toMatchObject({ code: 'CENTRAL_UNREACHABLE', message: expect.stringMatching(/ECONNREFUSED/) });
     const next = db.prepare('SELECT min(next_attempt_at) AS t, max(attempts) AS a FROM outbox').get() as { t: string; a: number };
     expect(next.a).toBe(1);
     expect(new Date(next.t).getTime()).toBeGreaterThan(clock.getTime()); // not hammered again at once
@@ -78,10 +78,10 @@ describe.each(centralFactories())('punch outbox and uploader against $label', (f
 
   it('once central is back, exactly 500 rows arrive, none twice; a re-send after a lost acknowledgement adds none', async () => {
     clock = new Date(clock.getTime() + 10 * 60_000); // past the back-off
-    const uploader = new Uploader(db, { kioskId: kiosk.id, batchSize: 120, now: () => clock });
+    const uploader = new Uploader(db, { kioskId: kiosk.id, batchSize: 120, clock: { now: () => clock, monotonicNow: () => 0 } });
     const stored = await uploader.drain(() => connectAsKiosk(kiosk.settings));
     expect(stored).toBe(500);
-    expect(uploader.getStatus()).toMatchObject({ online: true, pending: 0, lastError: null });
+    expect(uploader.getStatus()).toMatchObject({ connected: true, pending: 0, uploadError: null });
     expect(await centralCount()).toEqual({ n: 500, distinct: 500 });
 
     // As if the kiosk died after central committed but before the outbox rows were deleted.
@@ -117,7 +117,7 @@ describe.each(centralFactories())('punch outbox and uploader against $label', (f
     }
     await admin.query('DELETE FROM employees WHERE id = $1', [doomed]);
     clock = new Date(clock.getTime() + 60_000);
-    const uploader = new Uploader(db, { kioskId: kiosk.id, batchSize: 500, now: () => clock });
+    const uploader = new Uploader(db, { kioskId: kiosk.id, batchSize: 500, clock: { now: () => clock, monotonicNow: () => 0 } });
     expect(await uploader.drain(() => connectAsKiosk(kiosk.settings))).toBe(5);
     const { rows } = await admin.query<{ id: string }>('SELECT id::text FROM punches WHERE id = ANY($1::uuid[])', [ids]);
     expect(rows.map((r) => r.id).sort()).toEqual(ids.filter((_, i) => i !== 2).sort());

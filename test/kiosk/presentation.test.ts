@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KioskCore, type FrameOutcome } from '../../electron/kiosk/kiosk-core.js';
 import { KioskService } from '../../electron/kiosk/kiosk-service.js';
-import { recordPunch, workedMinutesToday } from '../../electron/kiosk/punch-store.js';
+import { recordPunch, workedMinutesToday } from '../../electron/kiosk/store/punch-store.js';
 import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { TestClock } from '../support/test-clock.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
-import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
+import { openKioskDb, type KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
 import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { RosterFollower } from '../../electron/kiosk/roster-follower.js';
 import { RosterSync } from '../../electron/kiosk/roster-sync.js';
@@ -15,16 +15,7 @@ import { centralFactories, serverFactories, startMigrated, type TestCentral } fr
 import { expectCacheEquals, expectedFor, syncUntilCaughtUp } from '../support/kiosk-cache.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { sqliteEngines } from '../support/vector-engines.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { sleep, waitFor } from '../support/waiting.js';
 
 // Concurrent open transactions need the real server (the embedded central runs one transaction at a time).
 describe.each(serverFactories())('kiosk sync under concurrent central writers on $label', (factory) => {
@@ -162,7 +153,7 @@ describe.each(centralFactories())('RosterFollower on $label', (factory) => {
     core = KioskCore.open(dir);
     follower = new RosterFollower({
       sync: async () => (await core.syncRoster(2_000)).caughtUp,
-      listen: () => core.connectPrimary(),
+      listen: (events) => core.listenForRoster(events),
       // The real server must deliver by notification: its poll is far beyond the test's patience. The embedded
       // central does not pass notifications between connections, so there the poll is what delivers.
       pollMs: central.kind === 'server' ? 600_000 : 300,
@@ -245,7 +236,7 @@ describe.each(serverFactories())('roster URL apart from the punch URL on $label'
       core.recordPunch({ employeeId, direction: 'in', method: 'pin', matchDistance: null, at: new Date() });
       expect(await core.upload()).toBe(1);
       const status = core.status();
-      expect(status.upload).toMatchObject({ online: true, pending: 0 });
+      expect(status.upload).toMatchObject({ connected: true, pending: 0 });
       // The heartbeat measured the kiosk clock against central's (a number, where it was null before any contact).
       expect(Number.isFinite(status.clockOffsetMs)).toBe(true);
       const seen = await admin.query<{ last_seen_at: Date | null }>('SELECT last_seen_at FROM kiosks WHERE id = $1', [kiosk.id]);

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { KioskConnectionSettings } from '../../electron/central/kiosk-registry.js';
 import type { EmployeeDetails } from '../../electron/roster/employee-admin.js';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
-import { sendHeartbeat } from '../../electron/kiosk/central-last-punches.js';
+import { sendHeartbeat } from '../../electron/kiosk/central/index.js';
 import { describeClockOffset } from '../../shared/kiosk/clock-offset.js';
 import { bbtPhoto, GROUP_DIR } from '../support/faces.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { expect } from 'vitest';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { KioskCore, type KioskCoreOptions } from '../../electron/kiosk/kiosk-core.js';
-import type { KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
+import type { KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
 import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { blobToDescriptor } from '../../electron/kiosk/roster-sync.js';
@@ -239,7 +239,7 @@ export async function uploadUntilDone(dir: string, attempts = 10): Promise<strin
       await core.upload();
       const status = core.uploader.getStatus();
       if (status.pending === 0) return errors;
-      errors.push(status.lastError ?? `${status.pending} still waiting`);
+      errors.push(status.uploadError?.message ?? `${status.pending} still waiting`);
     } finally {
       core.close();
     }

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
 import type { RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { fromVectorLiteral } from '../../electron/central/vector-literal.js';
-import type { KioskDatabase } from '../../electron/kiosk/kiosk-db.js';
+import type { KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
 import { blobToDescriptor, type RosterSync, type SyncResult } from '../../electron/kiosk/roster-sync.js';
 import type { VectorIndex } from '../../electron/kiosk/vector-index/index.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';

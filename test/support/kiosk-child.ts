@@ -63,7 +63,7 @@ async function uploadOnce(dir: string): Promise<void> {
   say('READY');
   const stored = await core.upload();
   const status = core.uploader.getStatus();
-  say(`UPLOADED ${stored} pending ${status.pending} error ${status.lastError ?? '-'}`);
+  say(`UPLOADED ${stored} pending ${status.pending} error ${status.uploadError?.message ?? '-'}`);
   core.close();
 }
 

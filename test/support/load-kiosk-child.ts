@@ -3,7 +3,7 @@
  * Started with `node --import tsx`; talks to its parent over IPC only.
  */
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
-import { getMeta } from '../../electron/kiosk/kiosk-meta.js';
+import { getMeta } from '../../electron/kiosk/store/kiosk-meta.js';
 import { KioskService } from '../../electron/kiosk/kiosk-service.js';
 import { blobToDescriptor } from '../../electron/kiosk/roster-sync.js';
 import type { KioskApi } from '../../shared/kiosk/contract.js';
@@ -59,8 +59,8 @@ function state(k: Kiosk): KioskState {
     employees: s.employees,
     templates: s.templates,
     watermark: getMeta(k.core.db, 'roster_watermark'),
-    online: s.upload.online,
-    lastError: s.upload.lastError,
+    online: s.upload.connected,
+    lastError: s.upload.uploadError?.message ?? null,
   };
 }
 

@@ -82,6 +82,15 @@ function describeOutcome(o: FrameOutcome): string {
 
 /** `kiosk init|sync|status|punch`: the headless kiosk on a kiosk folder. */
 export function addKioskDeviceCommands(kiosk: Command): void {
+  addInitCommand(kiosk);
+  addSyncCommand(kiosk);
+  addStatusCommand(kiosk);
+  addServeCommand(kiosk);
+  addPunchCommand(kiosk);
+}
+
+/** `kiosk init`. */
+function addInitCommand(kiosk: Command): void {
   kiosk
     .command('init')
     .description('make a kiosk folder from the settings `kiosk add --json` printed, then take the first roster snapshot')
@@ -105,7 +114,10 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         printLine(`first sync: ${result.employees} employees, ${result.templates} templates (${core.index.engine})`);
       });
     });
+}
 
+/** `kiosk sync`. */
+function addSyncCommand(kiosk: Command): void {
   kiosk
     .command('sync')
     .description('bring the roster cache up to date and upload waiting punches; --watch keeps following central')
@@ -147,11 +159,14 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         if (!result.caughtUp) {
           printLine('note: a transaction still open on central holds back the newest changes; they arrive at the next sync');
         }
-        printLine(`punches: ${uploaded} uploaded, ${upload.pending} waiting${upload.lastError ? ` (last error: ${upload.lastError})` : ''}`);
-        if (!upload.online && upload.pending > 0) process.exitCode = 1;
+        printLine(`punches: ${uploaded} uploaded, ${upload.pending} waiting${upload.uploadError ? ` (last error: ${upload.uploadError.code}, ${upload.uploadError.message})` : ''}`);
+        if (!upload.connected && upload.pending > 0) process.exitCode = 1;
       });
     });
+}
 
+/** `kiosk status`. */
+function addStatusCommand(kiosk: Command): void {
   kiosk
     .command('status')
     .description('what this kiosk holds: roster, index engine, last sync, punches waiting for upload')
@@ -170,7 +185,10 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         printLine(`punches waiting for upload: ${s.pendingPunches}${s.oldestPendingAt ? ` (oldest ${s.oldestPendingAt})` : ''}`);
       });
     });
+}
 
+/** `kiosk serve`. */
+function addServeCommand(kiosk: Command): void {
   kiosk
     .command('serve')
     .description('browser mode: the kiosk screen and its bridge over HTTP, for Chromium in kiosk mode or a tablet')
@@ -181,7 +199,10 @@ export function addKioskDeviceCommands(kiosk: Command): void {
     .action(async (options: DirOptions & { engine?: string; port: number; host: string }) => {
       await withKiosk(options, (core) => serveUntilSignal(core, options.port, options.host));
     });
+}
 
+/** `kiosk punch`. */
+function addPunchCommand(kiosk: Command): void {
   kiosk
     .command('punch')
     .description('run photos as consecutive camera frames through the kiosk: face engine, cache, policy, punch, upload')
@@ -211,7 +232,7 @@ export function addKioskDeviceCommands(kiosk: Command): void {
         const uploaded = outcome.kind === 'punched' && !options.offline ? await core.upload() : 0;
         const upload = core.uploader.getStatus();
         if (options.json) {
-          printJson({ outcome, uploaded, pending: upload.pending, online: upload.online });
+          printJson({ outcome, uploaded, pending: upload.pending, online: upload.connected });
         } else {
           printLine(describeOutcome(outcome));
           if (outcome.kind === 'punched') {
@@ -250,7 +271,7 @@ async function followUntilSignal(core: KioskCore): Promise<void> {
       }
       return r.caughtUp;
     },
-    listen: () => core.connectPrimary(),
+    listen: (events) => core.listenForRoster(events),
     pollMs: core.settings.pollSeconds * 1000,
   });
   follower.start();

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { createLogger } from '../../shared/logger.js';
+import { createLogger } from '../../../shared/logger.js';
 import type { StoredPunch } from './punch-store.js';
 
 const log = createLogger('kiosk.journal');
@@ -49,7 +49,8 @@ export class PunchJournal {
       matchDistance: punch.matchDistance,
       liveness: punch.liveness,
     };
-    const path = join(this.dir, monthFile(new Date()));
+    // The punch's own month (its time is the kiosk clock's): a punch and its journal line never straddle two files.
+    const path = join(this.dir, monthFile(punch.at));
     const fd = openSync(path, 'a+');
     try {
       const size = fstatSync(fd).size;
@@ -102,7 +103,7 @@ export class PunchJournal {
   }
 
   /** Removes month files older than the kept window (their punches reached central long ago, or never will). */
-  prune(now: Date = new Date()): void {
+  prune(now: Date): void {
     const cutoff = now.getUTCFullYear() * 12 + now.getUTCMonth() - KEEP_MONTHS;
     for (const file of readdirSync(this.dir)) {
       const m = FILE.exec(file);

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ClockfaceError } from '../../shared/errors.js';
-import { RESOURCES_DIR } from '../config/paths.js';
-import { loadMigrationFiles, type MigrationFile } from '../sql/migration-files.js';
+import { ClockfaceError } from '../../../shared/errors.js';
+import { systemClock, type KioskClock } from '../kiosk-clock.js';
+import { RESOURCES_DIR } from '../../config/paths.js';
+import { loadMigrationFiles, type MigrationFile } from '../../sql/migration-files.js';
 
 export const KIOSK_MIGRATIONS_DIR = join(RESOURCES_DIR, 'sql', 'kiosk');
 
@@ -32,7 +33,7 @@ export function openKioskDb(path: string, files: MigrationFile[] = loadMigration
 }
 
 /** Applies pending kiosk migrations, each in a transaction; refuses a database made by a newer Clockface. */
-export function migrateKioskDb(db: KioskDatabase, files: MigrationFile[]): number[] {
+export function migrateKioskDb(db: KioskDatabase, files: MigrationFile[], clock: KioskClock = systemClock): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS clockface_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL
   ) STRICT`);
@@ -62,7 +63,7 @@ export function migrateKioskDb(db: KioskDatabase, files: MigrationFile[]): numbe
         file.version,
         file.name,
         file.checksum,
-        new Date().toISOString(),
+        clock.now().toISOString(),
       );
     })();
     done.push(file.version);

@@ -1,5 +1,5 @@
-import { ClockfaceError } from '../../shared/errors.js';
-import { DESCRIPTOR_LENGTH } from '../../shared/face-model.js';
+import { ClockfaceError } from '../../../shared/errors.js';
+import { DESCRIPTOR_LENGTH } from '../../../shared/face-model.js';
 
 /**
  * pgvector's binary form (`vector_send`): int16 dimension, int16 unused, then float32 values, all big-endian.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KioskDatabase } from './kiosk-db.js';
-import type { LastPunch } from '../../shared/kiosk/match-policy.js';
+import type { LastPunch } from '../../../shared/kiosk/match-policy.js';
 
 export interface NewPunch {
   employeeId: number;
@@ -105,4 +105,10 @@ function localDate(when: Date, timeZone: string | null): string {
   } catch {
     return new Intl.DateTimeFormat('en-CA', options).format(when);
   }
+}
+
+/** When a face punch recorded here was made, or null when no face punch has that id. */
+export function facePunchTime(db: KioskDatabase, punchId: string): Date | null {
+  const row = db.prepare("SELECT punched_at FROM punches WHERE id = ? AND method = 'face'").get(punchId) as { punched_at: string } | undefined;
+  return row ? new Date(row.punched_at) : null;
 }

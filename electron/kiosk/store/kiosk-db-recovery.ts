@@ -1,6 +1,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { createLogger } from '../../shared/logger.js';
+import { createLogger } from '../../../shared/logger.js';
+import { systemClock, type KioskClock } from '../kiosk-clock.js';
 import { openKioskDb, type KioskDatabase } from './kiosk-db.js';
 import type { JournalEntry, PunchJournal } from './punch-journal.js';
 
@@ -40,7 +41,7 @@ function isCorruption(e: unknown): boolean {
  *
  * The check is SQLite's quick_check (page structure, not index contents): it is cheap enough for every start.
  */
-export function openKioskDbRecovering(path: string, journal?: PunchJournal): OpenedKioskDb {
+export function openKioskDbRecovering(path: string, journal?: PunchJournal, clock: KioskClock = systemClock): OpenedKioskDb {
   let reason: string;
   try {
     const db = openKioskDb(path);
@@ -59,7 +60,7 @@ export function openKioskDbRecovering(path: string, journal?: PunchJournal): Ope
     if (!isCorruption(e)) throw e;
     reason = (e as Error).message;
   }
-  const corruptCopy = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const corruptCopy = `${path}.corrupt-${clock.now().toISOString().replace(/[:.]/g, '-')}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, corruptCopy + suffix);
   }

@@ -1,0 +1,138 @@
+import { nearestPeople, type NearPerson } from '../../central/face-search.js';
+import { KIOSK_CONNECT_TIMEOUT_MS, KIOSK_QUERY_TIMEOUT_MS, connectCentral } from '../../central/connect.js';
+import { enrolAtCentral, type EnrolOutcome, type EnrolRequest } from './enrol.js';
+import { sendHeartbeat, type HeartbeatReport } from './heartbeat.js';
+import { readLastPunches, type CentralLastPunch } from './last-punches.js';
+import { listenForRoster, type RosterListener, type RosterListenerEvents } from './listen.js';
+import { insertPunches, punchesCentralHolds, type PunchUpload } from './punches.js';
+import { readRosterDelta, rosterTarget, type RosterCacheView, type RosterDelta, type RosterReadOptions } from './roster-read.js';
+import { closeSession, type CentralSession, type OpenCentralSession } from './session.js';
+import { sendSnapshot, type SnapshotOutcome } from './snapshots.js';
+
+/** Where this kiosk's central is, read at each connection: admin mode may change the host while the kiosk runs. */
+export interface GatewaySettings {
+  kioskName: string;
+  kioskId: number;
+  /** The primary: punches, heartbeats, enrolment, notifications. */
+  url: string;
+  /** Roster reads and the fallback search: a read replica when set. */
+  rosterUrl?: string | undefined;
+}
+
+export interface GatewayLimits {
+  /** Connection attempt and each query (defaults in electron/central/connect.ts). */
+  connectMs?: number;
+  queryMs?: number;
+}
+
+/** How long a frame may wait for central's fallback search: a person is standing at the screen. */
+export const FALLBACK_TIMEOUT_MS = 1_500;
+
+/**
+ * Everything a kiosk does on central, in one place: the only kiosk code that speaks SQL to central (the kiosk's own
+ * SQLite is electron/kiosk/store/). KioskCore holds one and decides when to call it; the statements themselves live
+ * in the files beside this one, one file per conversation. Errors leave as thrown values whose SQLSTATEs map to codes
+ * through electron/central/sql-errors.ts (centralErrorCode), the one table the CLI uses too.
+ *
+ * Every connection has client-side limits: a stalled link ends in an error, never in a hang.
+ */
+export class CentralGateway {
+  constructor(
+    private readonly settings: () => GatewaySettings,
+    private readonly limits: GatewayLimits = {},
+  ) {}
+
+  private get kioskId(): number {
+    return this.settings().kioskId;
+  }
+
+  private connect(url: string, purpose: string, limits?: { timeoutMs: number; queryTimeoutMs: number; statementTimeoutMs?: number }): Promise<OpenCentralSession> {
+    const name = purpose ? `clockface-kiosk:${this.settings().kioskName}:${purpose}` : `clockface-kiosk:${this.settings().kioskName}`;
+    return connectCentral(
+      { url, embeddedDefault: false },
+      {
+        applicationName: name,
+        ...(limits ?? {
+          timeoutMs: this.limits.connectMs ?? KIOSK_CONNECT_TIMEOUT_MS,
+          queryTimeoutMs: this.limits.queryMs ?? KIOSK_QUERY_TIMEOUT_MS,
+        }),
+      },
+    );
+  }
+
+  /** A session on the primary, for punches, heartbeats, snapshots. The caller ends it (closeSession). */
+  connectPrimary(): Promise<OpenCentralSession> {
+    return this.connect(this.settings().url, '');
+  }
+
+  /** A session for roster reads: the read replica when configured. */
+  connectRoster(): Promise<OpenCentralSession> {
+    const s = this.settings();
+    return this.connect(s.rosterUrl ?? s.url, 'roster');
+  }
+
+  /** See roster-read.ts. */
+  rosterTarget(session: CentralSession): Promise<bigint> {
+    return rosterTarget(session);
+  }
+
+  readRoster(session: CentralSession, cache: RosterCacheView, options: Omit<RosterReadOptions, 'kioskId'>): Promise<RosterDelta> {
+    return readRosterDelta(session, cache, { ...options, kioskId: this.kioskId });
+  }
+
+  lastPunches(session: CentralSession, since: Date): Promise<CentralLastPunch[]> {
+    return readLastPunches(session, this.kioskId, since);
+  }
+
+  insertPunches(session: CentralSession, rows: readonly PunchUpload[]): Promise<number> {
+    return insertPunches(session, rows, this.kioskId);
+  }
+
+  punchesHeld(session: CentralSession, ids: readonly string[]): Promise<Set<string>> {
+    return punchesCentralHolds(session, ids);
+  }
+
+  heartbeat(session: CentralSession, report: HeartbeatReport, kioskNow: () => Date): Promise<number> {
+    return sendHeartbeat(session, this.kioskId, report, kioskNow);
+  }
+
+  sendSnapshot(session: CentralSession, punchId: string, jpeg: Buffer): Promise<SnapshotOutcome> {
+    return sendSnapshot(session, punchId, jpeg);
+  }
+
+  /** Enrolment on its own primary session (the caller maps connection failures: see KioskService.enrol). */
+  async enrol(request: EnrolRequest): Promise<EnrolOutcome> {
+    const session = await this.connectPrimary();
+    try {
+      return await enrolAtCentral(session, this.kioskId, request);
+    } finally {
+      await closeSession(session);
+    }
+  }
+
+  /**
+   * The two nearest people on central's hnsw index, over the sites this kiosk serves, active people only (the same
+   * search as `clockface search`): the match rule needs the nearest and the margin to the next. Short limits
+   * throughout: statement_timeout stops the search on central, and queryTimeoutMs frees the person at the screen when
+   * the link stalls after connecting (the server's timeout error would never arrive).
+   */
+  async nearestPeople(descriptor: Float32Array): Promise<NearPerson[]> {
+    const s = this.settings();
+    const session = await this.connect(s.rosterUrl ?? s.url, 'search', {
+      timeoutMs: FALLBACK_TIMEOUT_MS,
+      statementTimeoutMs: FALLBACK_TIMEOUT_MS,
+      queryTimeoutMs: FALLBACK_TIMEOUT_MS,
+    });
+    try {
+      return await nearestPeople(session, descriptor, 2, { kioskId: this.kioskId });
+    } finally {
+      // Not awaited: on a stalled link closing takes its own timeout, and a person is waiting at the screen.
+      void closeSession(session);
+    }
+  }
+
+  /** A primary session listening for roster notifications (NOTIFY is not replicated to read replicas). */
+  async listen(events: RosterListenerEvents): Promise<RosterListener> {
+    return listenForRoster(await this.connectPrimary(), events);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The kiosk's gateway to central: every statement a kiosk runs on central, and nothing else of the kiosk speaks SQL to
+ * it (lint keeps `pg` out of the rest of electron/kiosk). CentralGateway opens the sessions; the statement files
+ * beside it each hold one conversation. See docs/architecture.md.
+ */
+export { CentralGateway, FALLBACK_TIMEOUT_MS, type GatewayLimits, type GatewaySettings } from './gateway.js';
+export { closeSession, type CentralSession, type OpenCentralSession } from './session.js';
+export { enrolAtCentral, type EnrolOutcome, type EnrolRequest } from './enrol.js';
+export { sendHeartbeat, type HeartbeatReport } from './heartbeat.js';
+export { readLastPunches, type CentralLastPunch } from './last-punches.js';
+export { listenForRoster, ROSTER_CHANNEL, type RosterListener, type RosterListenerEvents } from './listen.js';
+export { insertPunches, punchesCentralHolds, type PunchUpload } from './punches.js';
+export { lookUpKioskId, registerFirstRunKiosk } from './registration.js';
+export {
+  readRosterDelta,
+  rosterTarget,
+  type HomeSite,
+  type RosterCacheView,
+  type RosterDelta,
+  type RosterEmployee,
+  type RosterReadOptions,
+  type RosterTemplate,
+} from './roster-read.js';
+export { sendSnapshot, type SnapshotOutcome } from './snapshots.js';
+export { fromVectorSend } from './vector-bytes.js';
