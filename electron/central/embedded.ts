@@ -13,7 +13,7 @@ const log = createLogger('central.embedded');
  * The embedded central: PostgreSQL compiled to WASM (PGlite) with pgvector, served over the PostgreSQL wire
  * protocol so every client uses `pg` exactly as with a real server.
  *
- * What it does not do (measured, see README "Embedded central"): it ignores the login role (every connection is
+ * What it does not do (measured, see docs/operations.md "The embedded central"): it ignores the login role (every connection is
  * the superuser, so row-level security keyed on the kiosk's login does not apply), LISTEN/NOTIFY does not cross
  * connections, and one client's open transaction makes every other client wait. Use a real PostgreSQL server for
  * more than one site.

@@ -7,7 +7,7 @@ import type { KioskConnectionSettings } from './kiosk-registry.js';
  * own punches and the roster of the sites it serves.
  *
  * Hazard: the embedded central ignores the login role and shares one session among all connections, so there a
- * kiosk connection has the superuser's rights. Per-kiosk permissions need a real PostgreSQL server (README).
+ * kiosk connection has the superuser's rights. Per-kiosk permissions need a real PostgreSQL server (docs/operations.md).
  */
 export function connectAsKiosk(settings: KioskConnectionSettings): Promise<pg.Client> {
   return connectCentral(

@@ -42,7 +42,7 @@ export async function ensureLocalKiosk(admin: CentralSession, adminUrl: string, 
 
 /**
  * The Electron binary, or null with the reason. The npm package downloads its binary on first use (since Electron
- * 42), so a machine with internet gets it here, once; on machines without (../shared/NOTES.md) the download fails
+ * 42), so a machine with internet gets it here, once; on machines without (these development machines: docs/kiosk.md, "Electron app and packaging") the download fails
  * and the kiosk runs in browser mode. The download's own output is kept out of the console: one line says what
  * happened.
  */

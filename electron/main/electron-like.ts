@@ -11,7 +11,7 @@ import type {
  *
  * Main is written against this interface so that its rules (window options, permissions, navigation, IPC checks,
  * leaving only through admin mode) are unit-tested with Electron replaced: the Electron binary cannot be downloaded
- * on the development machines (../shared/NOTES.md). index.ts hands in the real module; the compiler checks there
+ * on the development machines (docs/kiosk.md, "Electron app and packaging"). index.ts hands in the real module; the compiler checks there
  * that the real objects fit these shapes, so a renamed Electron API breaks the build, not the kiosk.
  *
  * Event listeners take the arguments the kiosk reads; Electron passes more, which is fine for a listener.

@@ -64,7 +64,7 @@ export interface AnalyzeOptions {
   /**
    * When the frame has no face, look again at its centre half. The tiny detector misses faces under about 60 px
    * in a 640×480 frame (it sees the frame at 416 px); the centre crop is seen 1.3× larger, which finds 38–60 px
-   * faces (measured on ../shared/faces, README "Kiosk"). A face found only this way is never matched: it comes back
+   * faces (measured on ../shared/faces, docs/kiosk.md "Face engine"). A face found only this way is never matched: it comes back
    * as FACE_TOO_SMALL, so the screen can say "Move closer" instead of "Look at the camera".
    */
   probeSmallFaces?: boolean;

@@ -1,6 +1,6 @@
 /**
  * Default decision rule for 1:N face matching with faceapi-resnet128@1 (Euclidean distance). Chosen from
- * `clockface eval-faces` on ../shared/faces (README, "Face engine: accuracy"): every impostor pair there is farther
+ * `clockface eval-faces` on ../shared/faces (docs/kiosk.md, "Accuracy, threshold and margin"): every impostor pair there is farther
  * than 0.596, so 0.55 leaves a safety gap, while a person enrolled with several photos is still found.
  */
 export const DEFAULT_MATCH_THRESHOLD = 0.55;

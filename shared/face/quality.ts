@@ -37,7 +37,7 @@ export interface QualityThresholds {
 }
 
 /**
- * Defaults, chosen from measurements on ../shared/faces (README, "Face engine"): every bundled photo passes, and
+ * Defaults, chosen from measurements on ../shared/faces (docs/kiosk.md, "Face engine"): every bundled photo passes, and
  * the darkened, shrunken, blurred and rotated variants in the tests fail with the right reason.
  */
 export const DEFAULT_QUALITY: QualityThresholds = {

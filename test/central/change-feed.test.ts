@@ -230,7 +230,7 @@ describe.each(serverFactories())('roster change feed under concurrent writers on
   });
 });
 
-// LISTEN/NOTIFY crosses connections only on a real server (NOTES.md: the embedded central keeps them apart).
+// LISTEN/NOTIFY crosses connections only on a real server (docs/operations.md: the embedded central keeps them apart).
 describe.each(serverFactories('notifications to listening kiosks'))('roster notifications on $label', (factory) => {
   let central: TestCentral;
   let admin: pg.Client;

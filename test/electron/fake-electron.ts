@@ -15,7 +15,7 @@ import type {
 
 /**
  * Electron's main-process API, replaced: the one fake this project allows, because the Electron binary cannot be
- * downloaded here (../shared/NOTES.md). It keeps the behaviour the kiosk relies on: a quit emits before-quit, asks
+ * downloaded here (docs/kiosk.md, "Electron app and packaging"). It keeps the behaviour the kiosk relies on: a quit emits before-quit, asks
  * every window to close and emits will-quit, each of which a listener can prevent; ipcMain.handle refuses a second
  * handler for a channel and an invoke of a channel nobody handles fails; a new window's web contents is announced
  * by app 'web-contents-created' before the constructor returns; forcefullyCrashRenderer emits render-process-gone.

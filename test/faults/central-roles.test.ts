@@ -15,7 +15,7 @@ import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } fro
  * What a kiosk's own database login may and may not do on central (issue 8, security).
  *
  * Every rule is one named case in the table below, run as a real kiosk login (the role and password that
- * `registerKiosk` creates) on a real PostgreSQL server: the embedded central ignores login roles (NOTES.md).
+ * `registerKiosk` creates) on a real PostgreSQL server: the embedded central ignores login roles (docs/operations.md, "The embedded central").
  * A refused case must fail with the SQLSTATE the rule produces (not just any error), and the central's data and
  * catalog (tables, grants, policies, functions, roles) must be byte-for-byte the same afterwards.
  *

@@ -22,7 +22,7 @@ import { sleep } from '../support/waiting.js';
  * server: random interleavings of real concurrent transactions (savepoints, rollbacks to them, whole rollbacks,
  * commits in any order) with a reader that polls at random moments with random page sizes. The reader must get
  * every committed change exactly once, never a rolled-back one, and its watermark must never go backwards.
- * The embedded central cannot hold two transactions open at once (NOTES.md), so this needs the server.
+ * The embedded central cannot hold two transactions open at once (docs/operations.md, "The embedded central"), so this needs the server.
  *
  * The feed only hands out transactions older than the oldest one still running anywhere in the cluster, so other
  * test files writing at the same time delay the reader (never break it): the final catch-up waits for that.
