@@ -1,5 +1,5 @@
-import { describeClockOffset } from '../../shared/kiosk/clock-offset.js';
-import type { KioskStatusView } from '../../shared/kiosk/contract.js';
+import type { BridgeError } from '../../shared/errors.js';
+import { KIOSK_REQUESTS, type KioskStatusView } from '../../shared/kiosk/contract.js';
 import type { KioskBridge } from './bridge.js';
 import { sleep, type CameraLoop } from './camera.js';
 import { el, formatDate, formatTime } from './dom.js';
@@ -54,28 +54,31 @@ export class AdminPanel {
     const metrics = window.clockfaceMetrics;
     const times = metrics?.timeToPunchMs ?? [];
     const a = this.t.admin;
+    const d = a.diag;
     const when = (iso: string) => `${formatDate(new Date(iso))} ${formatTime(iso)}`;
-    // Said for a person: times in the kiosk's zone, online in words; the sync error as what it means, since its
-    // raw text names central's address and this kiosk's login (those are in the kiosk's log for IT).
+    // Said for a person, in the screen's language: times in the kiosk's zone, online in words; the sync error as
+    // what it means (status.lastError is only a code; central's own message names its address and this kiosk's
+    // login, and stays in the kiosk's log and `clockface kiosk status` for IT).
     this.diagnostics.textContent = [
-      `kiosk ${status.kioskName} · site ${status.site}`,
-      `model ${status.modelId} · index ${status.engine}`,
-      `roster ${status.employees} people, ${status.templates} templates · ${a.lastSync(status.lastSyncAt ? when(status.lastSyncAt) : a.never)}`,
-      `${status.online ? a.online : a.offline} · ${status.pendingPunches} punches waiting${status.lastError ? ` · ${a.syncProblem}` : ''}`,
-      `clock ${status.clockOffsetMs === null ? 'offset unknown' : `${describeClockOffset(status.clockOffsetMs)} (${status.clockOffsetMs} ms)`}`,
-      metrics ? `frames ${metrics.framesAnalysed} (${(metrics.framesAnalysed / ((performance.now() - metrics.startedAt) / 1000)).toFixed(1)}/s)` : '',
-      times.length ? `time to punch, last: ${Math.round(times.at(-1) ?? 0)} ms` : '',
+      d.kiosk(status.kioskName, status.site),
+      d.model(status.modelId, status.engine),
+      `${d.roster(status.employees, status.templates)} · ${a.lastSync(status.lastSyncAt ? when(status.lastSyncAt) : a.never)}`,
+      `${status.online ? a.online : a.offline} · ${d.waiting(status.pendingPunches)}${status.lastError ? ` · ${a.syncProblem}` : ''}`,
+      d.clock(status.clockOffsetMs),
+      metrics ? d.frames(metrics.framesAnalysed, (metrics.framesAnalysed / ((performance.now() - metrics.startedAt) / 1000)).toFixed(1)) : '',
+      times.length ? d.timeToPunch(Math.round(times.at(-1) ?? 0)) : '',
     ]
       .filter(Boolean)
       .join('\n');
     if (first && this.token === null) this.showLogin();
   }
 
-  private showLogin(): void {
+  /** The admin PIN field; `notice` is said above it (why admin mode asks again). */
+  private showLogin(notice = ''): void {
     const needsPin = this.status?.needsAdminPin ?? false;
     const pin = el('input', { id: 'admin-pin', type: 'password', autocomplete: 'off', maxlength: '8', 'aria-label': this.t.admin.enterPin });
     const keypad = new Keypad(this.t, [{ input: pin, letters: false }], () => this.restartIdle());
-    const message = el('p', { class: 'message', id: 'admin-message', role: 'alert' });
+    const message = el('p', { class: 'message', id: 'admin-message', role: 'alert' }, [notice]);
     const form = el('form', { class: 'pin' }, [
       el('div', { class: 'pin-fields' }, [
         el('h2', {}, [this.t.admin.title]),
@@ -97,6 +100,14 @@ export class AdminPanel {
       void (async () => {
         const r = needsPin ? await this.bridge.api.setAdminPin({ pin: pin.value }) : await this.bridge.api.unlockAdmin({ pin: pin.value });
         pin.value = '';
+        if (!r.ok && r.error.code === 'ADMIN_PIN_WRONG' && r.error.attemptsLeft === undefined) {
+          // Not a wrong PIN: one was set meanwhile (another screen's first run), or none is set after all. Ask again,
+          // the right way round.
+          const status = await this.bridge.api.getStatus({});
+          if (status.ok) this.status = status.value;
+          this.showLogin(needsPin ? this.t.admin.pinAlreadySet : this.t.admin.pinNotSet);
+          return;
+        }
         if (!r.ok) {
           message.textContent = sayError(this.t, r.error, formatTime);
           return;
@@ -112,8 +123,9 @@ export class AdminPanel {
   private showPanel(): void {
     const a = this.t.admin;
     const message = el('p', { class: 'message', id: 'admin-message', role: 'status' });
-    const employeeNo = el('input', { id: 'enrol-employee', 'aria-label': a.enrolNo });
-    const fullName = el('input', { id: 'enrol-name', 'aria-label': a.enrolName });
+    // The bridge's own limits (contract.ts), so that a long paste is cut here rather than refused there.
+    const employeeNo = el('input', { id: 'enrol-employee', maxlength: '64', 'aria-label': a.enrolNo });
+    const fullName = el('input', { id: 'enrol-name', maxlength: '200', 'aria-label': a.enrolName });
     const mode = el('select', { id: 'admin-mode', 'aria-label': a.mode }, [
       el('option', { value: 'auto' }, [a.modeAuto]),
       el('option', { value: 'in' }, [a.modeIn]),
@@ -130,6 +142,16 @@ export class AdminPanel {
       message.textContent = text;
       // The message sits at the top of a long panel: bring it into view, or "Saved" happens off screen.
       message.scrollIntoView({ block: 'nearest' });
+    };
+    /** A refusal in words; a session that has ended (ADMIN_LOCKED without a lock time) goes back to the PIN. */
+    const refused = (error: BridgeError, sentence = sayError(this.t, error, formatTime)): void => {
+      if (error.code === 'ADMIN_LOCKED' && error.until === undefined) {
+        this.token = null;
+        this.showLogin(sentence);
+        this.focusFirst();
+        return;
+      }
+      say(sentence);
     };
     const enrol = async (): Promise<void> => {
       if (employeeNo.value.trim() === '') {
@@ -177,7 +199,7 @@ export class AdminPanel {
         fullName: fullName.value.trim() || null,
         descriptors,
       });
-      if (!r.ok) say(r.error.code === 'CENTRAL_REQUIRED' ? a.enrolNeedsCentral : sayError(this.t, r.error, formatTime));
+      if (!r.ok) refused(r.error, r.error.code === 'CENTRAL_REQUIRED' ? a.enrolNeedsCentral : undefined);
       else if (r.value.duplicateOf) say(a.enrolDuplicate(`${r.value.duplicateOf.fullName} (${r.value.duplicateOf.employeeNo})`));
       else say(a.enrolDone(r.value.employee.fullName, r.value.templatesAdded));
     };
@@ -206,13 +228,23 @@ export class AdminPanel {
                 say(a.thresholdRange);
                 return;
               }
+              // Checked by the bridge's own rule, in words here rather than as BRIDGE_INVALID there.
+              const host = centralHost.value.trim();
+              if (host && !KIOSK_REQUESTS.updateSettings.shape.centralHost.safeParse(host).success) {
+                say(a.centralFormat);
+                return;
+              }
               const r = await this.bridge.api.updateSettings({
                 adminToken: token(),
                 mode: mode.value as 'auto' | 'in' | 'out',
                 threshold: Number(threshold.value),
                 ...(centralHost.value.trim() && centralHost.value.trim() !== this.status?.centralHost ? { centralHost: centralHost.value.trim() } : {}),
               });
-              say(r.ok ? a.saved : sayError(this.t, r.error, formatTime));
+              if (r.ok) {
+                // The settings as the kiosk now has them: a host saved here, then saved back, must be sent again.
+                this.setStatus(r.value);
+                say(a.saved);
+              } else refused(r.error);
             })(),
         }, [a.save]),
         el('button', {
@@ -222,7 +254,8 @@ export class AdminPanel {
           onclick: () =>
             void (async () => {
               const r = await this.bridge.api.syncNow({ adminToken: token() });
-              say(r.ok ? a.synced(r.value.employees, r.value.templates) : sayError(this.t, r.error, formatTime));
+              if (r.ok) say(a.synced(r.value.employees, r.value.templates));
+              else refused(r.error);
             })(),
         }, [a.syncNow]),
       ]),

@@ -1,4 +1,22 @@
+import type { ErrorCode } from '../../shared/errors.js';
 import type { QualityIssue } from '../../shared/face/quality.js';
+import { CLOCK_IN_STEP_MS, describeClockOffset } from '../../shared/kiosk/clock-offset.js';
+
+/*
+ * Errors are said by code (see sayError): every code in shared/errors.ts has its own sentence in each language, so a
+ * new code without one fails typecheck here. Several codes that mean the same to a person at the kiosk share one
+ * sentence (IT has the code and the message in the kiosk's log).
+ */
+const EN_ASK_IT_SETUP = "This kiosk's setup on the central server has a problem. Ask IT.";
+const EN_CENTRAL_VERSION = "The central database does not match this kiosk's version. Ask IT.";
+const EN_KIOSK_DATA = "This kiosk's own data cannot be used. Ask IT.";
+const EN_NOT_ON_KIOSK = 'That cannot be done on this kiosk. Please tell your supervisor.';
+const EN_MODELS = 'The face models on this screen do not match this kiosk. Reinstall the kiosk app. You can still clock in with your PIN.';
+const ZH_ASK_IT_SETUP = '本机在中心服务器上的设置有问题。请联系 IT。';
+const ZH_CENTRAL_VERSION = '中心数据库与本机版本不匹配。请联系 IT。';
+const ZH_KIOSK_DATA = '本机自身的数据无法使用。请联系 IT。';
+const ZH_NOT_ON_KIOSK = '本机无法执行此操作。请告知主管。';
+const ZH_MODELS = '本页面的人脸模型与本机不匹配。请重新安装打卡程序。仍可使用密码打卡。';
 
 /** Every string the screen shows, in English and Simplified Chinese; the kiosk picks by the browser's language. */
 const en = {
@@ -58,18 +76,59 @@ const en = {
   keypadDigits: '123',
   pinTitle: 'Clock in with your PIN',
   language: '中文',
+  /** The sentence for each error code; the ones with numbers beside them are in errorWith. */
   errors: {
     STORAGE_FULL: 'Your punch was NOT recorded: this kiosk cannot save. Please use another kiosk and tell your supervisor.',
     CENTRAL_REQUIRED: 'This needs the central server, which cannot be reached now. Try again later.',
     CENTRAL_UNREACHABLE: 'The central server cannot be reached. Check the network, then try again.',
     CENTRAL_AUTH_FAILED: 'The central server refused this kiosk. Ask IT to check its registration.',
+    CENTRAL_TLS_FAILED: "The central server's certificate could not be verified. Ask IT.",
     CENTRAL_PERMISSION_DENIED: 'The central server refused this kiosk. Ask IT to check its registration.',
+    CENTRAL_LIMIT_REACHED: "This kiosk has reached the central server's limit for today (such as enrolments per day). Ask IT, or try again tomorrow.",
+    CENTRAL_BUSY: 'The central server is busy. Try again in a few minutes.',
+    CENTRAL_LOCKED: 'The central server is busy with other work. Try again in a minute.',
+    CENTRAL_VECTOR_MISSING: EN_CENTRAL_VERSION,
+    CENTRAL_SCHEMA_TOO_NEW: EN_CENTRAL_VERSION,
+    CENTRAL_SCHEMA_MODIFIED: EN_CENTRAL_VERSION,
+    CENTRAL_NOT_MIGRATED: EN_CENTRAL_VERSION,
     KIOSK_REFUSED: 'The central server refused this. Ask IT.',
+    CENTRAL_REFUSED: 'The central server refused this. Ask IT.',
+    KIOSK_NOT_REGISTERED: 'This kiosk is not registered on the central server, or was revoked. Ask IT.',
+    KIOSK_ROLE_BUSY: EN_ASK_IT_SETUP,
+    KIOSK_EXISTS: EN_ASK_IT_SETUP,
+    KIOSK_NOT_FOUND: EN_ASK_IT_SETUP,
+    SITE_NOT_FOUND: EN_ASK_IT_SETUP,
+    EMBEDDED_CENTRAL_LOCKED: EN_ASK_IT_SETUP,
+    KIOSK_DB_TOO_NEW: EN_KIOSK_DATA,
+    KIOSK_DB_INVALID: EN_KIOSK_DATA,
+    KIOSK_NOT_INITIALISED: EN_KIOSK_DATA,
+    KIOSK_SETTINGS_INVALID: EN_KIOSK_DATA,
     DUPLICATE_FACE: 'Refused: this face is already enrolled for someone else.',
-    ADMIN_LOCKED: (time: string) => `Too many wrong tries. Admin mode is locked until ${time}.`,
-    ADMIN_PIN_WRONG: (left: number) => (left === 1 ? 'Wrong admin PIN. 1 try left.' : `Wrong admin PIN. ${left} tries left.`),
-    ADMIN_PIN_SET: 'An admin PIN is already set.',
-    generic: (code: string) => `That did not work (${code}). Please tell your supervisor.`,
+    EMPLOYEE_ERASED: "This employee's face data was erased: no face can be enrolled for this number.",
+    EMPLOYEE_NOT_FOUND: 'No employee has this number.',
+    EMPLOYEE_NOT_SERVED: 'This number is not an active employee of a site this kiosk serves.',
+    FULL_NAME_REQUIRED: 'This employee number is new: type the full name too.',
+    INVALID_ARGUMENT: 'That was not accepted. Check the employee number and name, then try again.',
+    INVALID_DESCRIPTOR: EN_MODELS,
+    MODEL_MISMATCH: EN_MODELS,
+    FACE_MODELS_MISSING: 'The face models could not be loaded. Reinstall the kiosk app. You can still clock in with your PIN.',
+    IMAGE_UNREADABLE: EN_NOT_ON_KIOSK,
+    IMAGE_TOO_LARGE: EN_NOT_ON_KIOSK,
+    DATASET_INVALID: EN_NOT_ON_KIOSK,
+    ROSTER_INVALID: EN_NOT_ON_KIOSK,
+    BRIDGE_INVALID: 'The screen and the kiosk did not understand each other. Reload the page; if it happens again, ask IT.',
+    /** Without a lock time: the admin session ended (idle, or the kiosk restarted). */
+    ADMIN_LOCKED: 'Admin mode has ended. Enter the admin PIN again.',
+    /** Without a count of tries: the admin PIN was set, or not set, meanwhile (admin.ts says which). */
+    ADMIN_PIN_WRONG: 'Wrong admin PIN.',
+    INTERNAL: 'Something went wrong on this kiosk. Try again; if it happens again, tell your supervisor.',
+  } satisfies Record<ErrorCode, string>,
+  errorWith: {
+    adminPinWrong: (left: number) => (left === 1 ? 'Wrong admin PIN. 1 try left.' : `Wrong admin PIN. ${left} tries left.`),
+    adminLockedUntil: (time: string) => `Too many wrong tries. Admin mode is locked until ${time}.`,
+    adminLocked: 'Too many wrong tries. Admin mode is locked for a few minutes.',
+    /** A code this screen does not know; the code itself is only a reference for IT (see sayError). */
+    unforeseen: (code: string) => `That did not work. Please tell your supervisor.${code ? ` (${code})` : ''}`,
   },
   left: 'left',
   right: 'right',
@@ -110,6 +169,18 @@ const en = {
     lastSync: (when: string) => `Last sync ${when}`,
     never: 'never',
     syncProblem: 'The last sync failed: the central server could not be reached or refused this kiosk',
+    pinAlreadySet: 'An admin PIN has been set meanwhile: enter it to open admin mode.',
+    pinNotSet: 'No admin PIN is set yet: choose one (4 to 8 digits).',
+    centralFormat: 'Type the central server as a host name or address, optionally with :port (for example 10.0.0.5:5432).',
+    diag: {
+      kiosk: (kiosk: string, site: string) => `kiosk ${kiosk} · site ${site}`,
+      model: (model: string, engine: string) => `model ${model} · index ${engine}`,
+      roster: (people: number, templates: number) => `roster ${people} people, ${templates} templates`,
+      waiting: (n: number) => `${n} punches waiting`,
+      clock: (offsetMs: number | null) => `clock ${offsetMs === null ? 'offset unknown' : `${describeClockOffset(offsetMs)} (${offsetMs} ms)`}`,
+      frames: (n: number, perSecond: string) => `frames ${n} (${perSecond}/s)`,
+      timeToPunch: (ms: number) => `time to punch, last: ${ms} ms`,
+    },
   },
 };
 
@@ -176,13 +247,50 @@ const zh: Strings = {
     CENTRAL_REQUIRED: '此操作需要连接中心服务器，目前无法连接。请稍后再试。',
     CENTRAL_UNREACHABLE: '无法连接中心服务器。请检查网络后重试。',
     CENTRAL_AUTH_FAILED: '中心服务器拒绝了本机。请联系 IT 检查注册信息。',
+    CENTRAL_TLS_FAILED: '无法验证中心服务器的证书。请联系 IT。',
     CENTRAL_PERMISSION_DENIED: '中心服务器拒绝了本机。请联系 IT 检查注册信息。',
+    CENTRAL_LIMIT_REACHED: '本机已达到中心服务器设定的今日上限（例如每日录入数量）。请联系 IT，或明天再试。',
+    CENTRAL_BUSY: '中心服务器繁忙。请几分钟后重试。',
+    CENTRAL_LOCKED: '中心服务器正忙于其他操作。请一分钟后重试。',
+    CENTRAL_VECTOR_MISSING: ZH_CENTRAL_VERSION,
+    CENTRAL_SCHEMA_TOO_NEW: ZH_CENTRAL_VERSION,
+    CENTRAL_SCHEMA_MODIFIED: ZH_CENTRAL_VERSION,
+    CENTRAL_NOT_MIGRATED: ZH_CENTRAL_VERSION,
     KIOSK_REFUSED: '中心服务器拒绝了此操作。请联系 IT。',
+    CENTRAL_REFUSED: '中心服务器拒绝了此操作。请联系 IT。',
+    KIOSK_NOT_REGISTERED: '本机未在中心服务器注册，或已被停用。请联系 IT。',
+    KIOSK_ROLE_BUSY: ZH_ASK_IT_SETUP,
+    KIOSK_EXISTS: ZH_ASK_IT_SETUP,
+    KIOSK_NOT_FOUND: ZH_ASK_IT_SETUP,
+    SITE_NOT_FOUND: ZH_ASK_IT_SETUP,
+    EMBEDDED_CENTRAL_LOCKED: ZH_ASK_IT_SETUP,
+    KIOSK_DB_TOO_NEW: ZH_KIOSK_DATA,
+    KIOSK_DB_INVALID: ZH_KIOSK_DATA,
+    KIOSK_NOT_INITIALISED: ZH_KIOSK_DATA,
+    KIOSK_SETTINGS_INVALID: ZH_KIOSK_DATA,
     DUPLICATE_FACE: '已拒绝：此人脸已录入为其他员工。',
-    ADMIN_LOCKED: (time) => `错误次数过多，管理模式已锁定至 ${time}。`,
-    ADMIN_PIN_WRONG: (left) => `管理密码错误，还可尝试 ${left} 次。`,
-    ADMIN_PIN_SET: '管理密码已设置。',
-    generic: (code) => `操作未成功（${code}）。请告知主管。`,
+    EMPLOYEE_ERASED: '该员工的人脸数据已被删除，此工号不能再录入人脸。',
+    EMPLOYEE_NOT_FOUND: '没有此工号的员工。',
+    EMPLOYEE_NOT_SERVED: '此工号不是本机所服务场所的在职员工。',
+    FULL_NAME_REQUIRED: '这是新工号：请同时输入姓名。',
+    INVALID_ARGUMENT: '输入的内容未被接受。请检查工号和姓名后重试。',
+    INVALID_DESCRIPTOR: ZH_MODELS,
+    MODEL_MISMATCH: ZH_MODELS,
+    FACE_MODELS_MISSING: '无法加载人脸模型。请重新安装打卡程序。仍可使用密码打卡。',
+    IMAGE_UNREADABLE: ZH_NOT_ON_KIOSK,
+    IMAGE_TOO_LARGE: ZH_NOT_ON_KIOSK,
+    DATASET_INVALID: ZH_NOT_ON_KIOSK,
+    ROSTER_INVALID: ZH_NOT_ON_KIOSK,
+    BRIDGE_INVALID: '屏幕与打卡机通信出错。请刷新页面；如再次出现，请联系 IT。',
+    ADMIN_LOCKED: '管理模式已结束。请重新输入管理密码。',
+    ADMIN_PIN_WRONG: '管理密码错误。',
+    INTERNAL: '本机出现问题，操作未完成。请重试；如再次出现，请告知主管。',
+  },
+  errorWith: {
+    adminPinWrong: (left) => `管理密码错误，还可尝试 ${left} 次。`,
+    adminLockedUntil: (time) => `错误次数过多，管理模式已锁定至 ${time}。`,
+    adminLocked: '错误次数过多，管理模式已锁定几分钟。',
+    unforeseen: (code) => `操作未成功。请告知主管。${code ? `（${code}）` : ''}`,
   },
   left: '左边',
   right: '右边',
@@ -223,8 +331,37 @@ const zh: Strings = {
     lastSync: (when) => `上次同步 ${when}`,
     never: '从未',
     syncProblem: '上次同步失败：无法连接中心服务器或被拒绝',
+    pinAlreadySet: '管理密码已由他人设置：请输入管理密码进入管理模式。',
+    pinNotSet: '尚未设置管理密码：请设置一个（4 至 8 位数字）。',
+    centralFormat: '请输入中心服务器的主机名或地址，可附加端口（例如 10.0.0.5:5432）。',
+    diag: {
+      kiosk: (kiosk, site) => `打卡机 ${kiosk} · 场所 ${site}`,
+      model: (model, engine) => `模型 ${model} · 索引 ${engine}`,
+      roster: (people, templates) => `名单 ${people} 人，${templates} 个人脸模板`,
+      waiting: (n) => `${n} 条打卡待上传`,
+      clock: (offsetMs) => `时钟：${offsetMs === null ? '偏差未知' : `${zhClockOffset(offsetMs)}（${offsetMs} 毫秒）`}`,
+      frames: (n, perSecond) => `已分析 ${n} 帧（每秒 ${perSecond} 帧）`,
+      timeToPunch: (ms) => `最近一次打卡用时：${ms} 毫秒`,
+    },
   },
 };
+
+/** describeClockOffset in Chinese: "与中心服务器一致", "比中心服务器快 5 秒", "比中心服务器慢 1 小时 30 分钟" (the two largest units). */
+function zhClockOffset(offsetMs: number): string {
+  if (!Number.isFinite(offsetMs)) return '偏差未知';
+  const size = Math.abs(offsetMs);
+  if (size < CLOCK_IN_STEP_MS) return '与中心服务器一致';
+  const seconds = Math.round(size / 1000);
+  const parts: Array<[number, string]> = [
+    [Math.floor(seconds / 86_400), '天'],
+    [Math.floor((seconds % 86_400) / 3600), '小时'],
+    [Math.floor((seconds % 3600) / 60), '分钟'],
+    [seconds % 60, '秒'],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  const shown = parts.slice(first, first + 2).filter(([n]) => n > 0);
+  return `比中心服务器${offsetMs > 0 ? '快' : '慢'} ${shown.map(([n, unit]) => `${n} ${unit}`).join(' ')}`;
+}
 
 /** The screen's language: the one chosen on the kiosk (kept in localStorage), else the browser's. */
 export function chosenLanguage(): 'en' | 'zh-CN' {
@@ -241,25 +378,31 @@ export function strings(language: string = chosenLanguage()): Strings {
   return language.toLowerCase().startsWith('zh') ? zh : en;
 }
 
-/** A bridge error in the person's words: by its code, with its numbers; never the message (that is for the log). */
-export function sayError(t: Strings, error: { code: string; attemptsLeft?: number; until?: string }, time: (iso: string) => string): string {
-  const e = t.errors;
-  switch (error.code) {
-    case 'ADMIN_PIN_WRONG':
-      return error.attemptsLeft === undefined ? e.ADMIN_PIN_SET : e.ADMIN_PIN_WRONG(error.attemptsLeft);
-    case 'ADMIN_LOCKED':
-      return e.ADMIN_LOCKED(error.until ? time(error.until) : '');
-    case 'STORAGE_FULL':
-    case 'CENTRAL_REQUIRED':
-    case 'CENTRAL_UNREACHABLE':
-    case 'CENTRAL_AUTH_FAILED':
-    case 'CENTRAL_PERMISSION_DENIED':
-    case 'KIOSK_REFUSED':
-    case 'DUPLICATE_FACE':
-      return e[error.code];
-    default:
-      return e.generic(error.code);
+/** What sayError reads of a bridge error: its code and the numbers beside it, never its message. */
+export interface SaidError {
+  code: string;
+  attemptsLeft?: number;
+  until?: string;
+}
+
+/**
+ * A bridge error in the person's words: by its code, with its numbers; never the message (that is for the log).
+ * Exhaustive by construction: `errors` has a sentence for every ErrorCode (typechecked), and a code this screen does
+ * not know (a newer kiosk service) gets a plain sentence in the screen's language.
+ */
+export function sayError(t: Strings, error: SaidError, time: (iso: string) => string): string {
+  if (error.code === 'ADMIN_PIN_WRONG' && error.attemptsLeft !== undefined) return t.errorWith.adminPinWrong(error.attemptsLeft);
+  if (error.code === 'ADMIN_LOCKED' && error.until !== undefined) {
+    return Number.isNaN(Date.parse(error.until)) ? t.errorWith.adminLocked : t.errorWith.adminLockedUntil(time(error.until));
   }
+  if (isErrorCode(t, error.code)) return t.errors[error.code];
+  // The code in parentheses is a reference for IT to look up in the kiosk's log, not a sentence: only a code-shaped
+  // one is shown, so that no server text can reach the screen this way.
+  return t.errorWith.unforeseen(/^[A-Z][A-Z0-9_]{0,39}$/.test(error.code) ? error.code : '');
+}
+
+function isErrorCode(t: Strings, code: string): code is ErrorCode {
+  return Object.hasOwn(t.errors, code);
 }
 
 export type { Strings };
