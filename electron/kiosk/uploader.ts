@@ -97,11 +97,14 @@ export class Uploader {
     this.status.uploadError = null;
   }
 
-  /** Something sent to central failed as a whole (a heartbeat, a drain): recorded, and offline if the link is down. */
+  /**
+   * Something sent to central failed as a whole (a heartbeat, a drain): recorded; offline when the link is down,
+   * connected when central itself answered (a limit, a refused statement: it was reached).
+   */
   noteUploadFailure(e: unknown): CentralFailure {
     const failure = centralFailure(e, this.clock.now());
     this.status.uploadError = failure;
-    if (LINK_DOWN.has(failure.code)) this.status.connected = false;
+    this.status.connected = !LINK_DOWN.has(failure.code);
     return failure;
   }
 
