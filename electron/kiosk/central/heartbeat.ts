@@ -55,7 +55,10 @@ export async function sendHeartbeat(
   return offsetMs;
 }
 
-/** A central before migration 0080 (kiosks still updated their own row). Zero rows is not contact there either. */
+/**
+ * A central before migration 0070 (kiosks still updated their own row; 0070 took that right away and 0080 brought
+ * kiosk_heartbeat, so a central at exactly 0070 refuses both). Zero rows is not contact there either.
+ */
 async function legacyHeartbeat(session: CentralSession, kioskId: number, appVersion: string): Promise<number> {
   const { rows } = await session.query<{ now: Date }>(
     'UPDATE kiosks SET last_seen_at = now(), app_version = $2 WHERE id = $1 RETURNING clock_timestamp() AS now',
