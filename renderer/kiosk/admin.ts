@@ -17,6 +17,13 @@ export const ADMIN_IDLE_MS = 180_000;
  * Admin mode, behind the admin PIN (set on first run): enrol from the camera, punch direction and threshold, sync
  * now, diagnostics. The admin token lives only in this object; closing admin mode forgets it.
  */
+/** Where the admin panel speaks: its message line, a sentence, and a refusal from the bridge said by its code. */
+interface PanelVoice {
+  message: HTMLElement;
+  say: (text: string) => void;
+  refused: (error: BridgeError, sentence?: string) => void;
+}
+
 export class AdminPanel {
   readonly element = el('div', { class: 'admin', id: 'admin' });
   private token: string | null = null;
@@ -123,21 +130,6 @@ export class AdminPanel {
   private showPanel(): void {
     const a = this.t.admin;
     const message = el('p', { class: 'message', id: 'admin-message', role: 'status' });
-    // The bridge's own limits (contract.ts), so that a long paste is cut here rather than refused there.
-    const employeeNo = el('input', { id: 'enrol-employee', maxlength: '64', 'aria-label': a.enrolNo });
-    const fullName = el('input', { id: 'enrol-name', maxlength: '200', 'aria-label': a.enrolName });
-    const mode = el('select', { id: 'admin-mode', 'aria-label': a.mode }, [
-      el('option', { value: 'auto' }, [a.modeAuto]),
-      el('option', { value: 'in' }, [a.modeIn]),
-      el('option', { value: 'out' }, [a.modeOut]),
-    ]);
-    mode.value = this.status?.mode ?? 'auto';
-    const threshold = el('input', { id: 'admin-threshold', type: 'number', step: '0.01', min: '0.2', max: '1', 'aria-label': a.threshold });
-    threshold.value = String(this.status?.threshold ?? 0.55);
-    const centralHost = el('input', { id: 'admin-central', 'aria-label': a.central });
-    centralHost.value = this.status?.centralHost ?? '';
-    const token = (): string => this.token ?? '';
-
     const say = (text: string): void => {
       message.textContent = text;
       // The message sits at the top of a long panel: bring it into view, or "Saved" happens off screen.
@@ -153,118 +145,145 @@ export class AdminPanel {
       }
       say(sentence);
     };
-    const enrol = async (): Promise<void> => {
-      if (employeeNo.value.trim() === '') {
-        say(a.enrolNumberMissing);
-        return;
-      }
-      // Admin mode may open while the face models and the camera are still starting: wait for them a while.
-      const deadline = Date.now() + CAMERA_WAIT_MS;
-      let camera = this.camera();
-      while (!camera && Date.now() < deadline) {
-        message.textContent = a.cameraStarting;
-        await sleep(200);
-        camera = this.camera();
-      }
-      if (!camera) {
-        message.textContent = this.t.noCamera;
-        return;
-      }
-      // The person being enrolled sees themselves (admin mode covers the camera screen), with the one thing to fix.
-      const preview = el('video', { class: 'enrol-preview', id: 'enrol-preview', 'aria-hidden': 'true' });
-      preview.muted = true;
-      preview.playsInline = true;
-      preview.srcObject = camera.video.srcObject;
-      message.after(preview);
-      void preview.play().catch(() => undefined);
-      const descriptors: number[][] = [];
-      try {
-        while (descriptors.length < ENROL_FRAMES && Date.now() < deadline + CAMERA_WAIT_MS) {
-          const frame = await camera.grab();
-          if (frame?.analysis.ok) descriptors.push(Array.from(frame.analysis.face.descriptor.values));
-          const issue = frame && !frame.analysis.ok ? frame.analysis.issues[0] : undefined;
-          message.textContent = a.enrolFrames(descriptors.length, ENROL_FRAMES) + (issue ? ` · ${this.t.issues[issue]}` : '');
-          await sleep(150);
-        }
-      } finally {
-        preview.remove();
-      }
-      if (descriptors.length < ENROL_FRAMES) {
-        say(a.enrolNobody);
-        return;
-      }
-      const r = await this.bridge.api.enrolEmployee({
-        adminToken: token(),
-        employeeNo: employeeNo.value.trim(),
-        fullName: fullName.value.trim() || null,
-        descriptors,
-      });
-      if (!r.ok) refused(r.error, r.error.code === 'CENTRAL_REQUIRED' ? a.enrolNeedsCentral : undefined);
-      else if (r.value.duplicateOf) say(a.enrolDuplicate(`${r.value.duplicateOf.fullName} (${r.value.duplicateOf.employeeNo})`));
-      else say(a.enrolDone(r.value.employee.fullName, r.value.templatesAdded));
-    };
-
+    const voice: PanelVoice = { message, say, refused };
     this.element.replaceChildren(
       el('h2', { id: 'admin-title' }, [a.title]),
       message,
-      el('section', {}, [
-        el('h3', {}, [a.enrol]),
-        el('label', {}, [a.enrolNo, employeeNo]),
-        el('label', {}, [a.enrolName, fullName]),
-        el('button', { class: 'primary', id: 'enrol-start', type: 'button', onclick: () => void enrol() }, [a.enrolStart]),
-      ]),
-      el('section', {}, [
-        el('label', {}, [a.mode, mode]),
-        el('label', {}, [a.threshold, threshold]),
-        el('label', {}, [a.central, centralHost]),
-        el('button', {
-          class: 'secondary',
-          id: 'admin-save',
-          type: 'button',
-          onclick: () =>
-            void (async () => {
-              const value = Number(threshold.value);
-              if (!(value >= 0.2 && value <= 1)) {
-                say(a.thresholdRange);
-                return;
-              }
-              // Checked by the bridge's own rule, in words here rather than as BRIDGE_INVALID there.
-              const host = centralHost.value.trim();
-              if (host && !KIOSK_REQUESTS.updateSettings.shape.centralHost.safeParse(host).success) {
-                say(a.centralFormat);
-                return;
-              }
-              const r = await this.bridge.api.updateSettings({
-                adminToken: token(),
-                mode: mode.value as 'auto' | 'in' | 'out',
-                threshold: Number(threshold.value),
-                ...(centralHost.value.trim() && centralHost.value.trim() !== this.status?.centralHost ? { centralHost: centralHost.value.trim() } : {}),
-              });
-              if (r.ok) {
-                // The settings as the kiosk now has them: a host saved here, then saved back, must be sent again.
-                this.setStatus(r.value);
-                say(a.saved);
-              } else refused(r.error);
-            })(),
-        }, [a.save]),
-        el('button', {
-          class: 'secondary',
-          id: 'admin-sync',
-          type: 'button',
-          onclick: () =>
-            void (async () => {
-              const r = await this.bridge.api.syncNow({ adminToken: token() });
-              if (r.ok) say(a.synced(r.value.employees, r.value.templates));
-              else refused(r.error);
-            })(),
-        }, [a.syncNow]),
-      ]),
+      this.enrolSection(voice),
+      this.settingsSection(voice),
       el('section', {}, [el('h3', {}, [a.diagnostics]), this.diagnostics]),
       el('button', { class: 'secondary', id: 'admin-close', type: 'button', onclick: () => this.close() }, [a.close]),
     );
     this.element.querySelector('h2')?.setAttribute('tabindex', '-1');
     this.focusFirst();
   }
+
+  /** Enrolment from the camera: number, name for someone new, then ENROL_FRAMES good frames sent to central. */
+  private enrolSection(voice: PanelVoice): HTMLElement {
+    const a = this.t.admin;
+    // The bridge's own limits (contract.ts), so that a long paste is cut here rather than refused there.
+    const employeeNo = el('input', { id: 'enrol-employee', maxlength: '64', 'aria-label': a.enrolNo });
+    const fullName = el('input', { id: 'enrol-name', maxlength: '200', 'aria-label': a.enrolName });
+    const enrol = async (): Promise<void> => {
+      if (employeeNo.value.trim() === '') {
+        voice.say(a.enrolNumberMissing);
+        return;
+      }
+      const descriptors = await this.captureEnrolFaces(voice.message);
+      if (descriptors === null) return;
+      if (descriptors.length < ENROL_FRAMES) {
+        voice.say(a.enrolNobody);
+        return;
+      }
+      const r = await this.bridge.api.enrolEmployee({
+        adminToken: this.token ?? '',
+        employeeNo: employeeNo.value.trim(),
+        fullName: fullName.value.trim() || null,
+        descriptors,
+      });
+      if (!r.ok) voice.refused(r.error, r.error.code === 'CENTRAL_REQUIRED' ? a.enrolNeedsCentral : undefined);
+      else if (r.value.duplicateOf) voice.say(a.enrolDuplicate(`${r.value.duplicateOf.fullName} (${r.value.duplicateOf.employeeNo})`));
+      else voice.say(a.enrolDone(r.value.employee.fullName, r.value.templatesAdded));
+    };
+    return el('section', {}, [
+      el('h3', {}, [a.enrol]),
+      el('label', {}, [a.enrolNo, employeeNo]),
+      el('label', {}, [a.enrolName, fullName]),
+      el('button', { class: 'primary', id: 'enrol-start', type: 'button', onclick: () => void enrol() }, [a.enrolStart]),
+    ]);
+  }
+
+  /**
+   * Good frames of the person in front of the camera, with a live preview and the one thing to fix said in `message`;
+   * fewer than ENROL_FRAMES when time ran out, null when there is no camera (said in `message`).
+   */
+  private async captureEnrolFaces(message: HTMLElement): Promise<number[][] | null> {
+    const a = this.t.admin;
+    // Admin mode may open while the face models and the camera are still starting: wait for them a while.
+    const deadline = Date.now() + CAMERA_WAIT_MS;
+    let camera = this.camera();
+    while (!camera && Date.now() < deadline) {
+      message.textContent = a.cameraStarting;
+      await sleep(200);
+      camera = this.camera();
+    }
+    if (!camera) {
+      message.textContent = this.t.noCamera;
+      return null;
+    }
+    // The person being enrolled sees themselves (admin mode covers the camera screen), with the one thing to fix.
+    const preview = el('video', { class: 'enrol-preview', id: 'enrol-preview', 'aria-hidden': 'true' });
+    preview.muted = true;
+    preview.playsInline = true;
+    preview.srcObject = camera.video.srcObject;
+    message.after(preview);
+    void preview.play().catch(() => undefined);
+    const descriptors: number[][] = [];
+    try {
+      while (descriptors.length < ENROL_FRAMES && Date.now() < deadline + CAMERA_WAIT_MS) {
+        const frame = await camera.grab();
+        if (frame?.analysis.ok) descriptors.push(Array.from(frame.analysis.face.descriptor.values));
+        const issue = frame && !frame.analysis.ok ? frame.analysis.issues[0] : undefined;
+        message.textContent = a.enrolFrames(descriptors.length, ENROL_FRAMES) + (issue ? ` · ${this.t.issues[issue]}` : '');
+        await sleep(150);
+      }
+    } finally {
+      preview.remove();
+    }
+    return descriptors;
+  }
+
+  /** Punch direction, match threshold and central's address; "Sync now". */
+  private settingsSection(voice: PanelVoice): HTMLElement {
+    const a = this.t.admin;
+    const mode = el('select', { id: 'admin-mode', 'aria-label': a.mode }, [
+      el('option', { value: 'auto' }, [a.modeAuto]),
+      el('option', { value: 'in' }, [a.modeIn]),
+      el('option', { value: 'out' }, [a.modeOut]),
+    ]);
+    mode.value = this.status?.mode ?? 'auto';
+    const threshold = el('input', { id: 'admin-threshold', type: 'number', step: '0.01', min: '0.2', max: '1', 'aria-label': a.threshold });
+    threshold.value = String(this.status?.threshold ?? 0.55);
+    const centralHost = el('input', { id: 'admin-central', 'aria-label': a.central });
+    centralHost.value = this.status?.centralHost ?? '';
+    const save = async (): Promise<void> => {
+      const value = Number(threshold.value);
+      if (!(value >= 0.2 && value <= 1)) {
+        voice.say(a.thresholdRange);
+        return;
+      }
+      // Checked by the bridge's own rule, in words here rather than as BRIDGE_INVALID there.
+      const host = centralHost.value.trim();
+      if (host && !KIOSK_REQUESTS.updateSettings.shape.centralHost.safeParse(host).success) {
+        voice.say(a.centralFormat);
+        return;
+      }
+      const r = await this.bridge.api.updateSettings({
+        adminToken: this.token ?? '',
+        mode: mode.value as 'auto' | 'in' | 'out',
+        threshold: value,
+        ...(host && host !== this.status?.centralHost ? { centralHost: host } : {}),
+      });
+      if (r.ok) {
+        // The settings as the kiosk now has them: a host saved here, then saved back, must be sent again.
+        this.setStatus(r.value);
+        voice.say(a.saved);
+      } else voice.refused(r.error);
+    };
+    const syncNow = async (): Promise<void> => {
+      const r = await this.bridge.api.syncNow({ adminToken: this.token ?? '' });
+      if (r.ok) voice.say(a.synced(r.value.employees, r.value.templates));
+      else voice.refused(r.error);
+    };
+    return el('section', {}, [
+      el('label', {}, [a.mode, mode]),
+      el('label', {}, [a.threshold, threshold]),
+      el('label', {}, [a.central, centralHost]),
+      el('button', { class: 'secondary', id: 'admin-save', type: 'button', onclick: () => void save() }, [a.save]),
+      el('button', { class: 'secondary', id: 'admin-sync', type: 'button', onclick: () => void syncNow() }, [a.syncNow]),
+    ]);
+  }
+
 
   close(): void {
     if (this.closed) return;
