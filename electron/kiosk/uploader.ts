@@ -91,10 +91,13 @@ export class Uploader {
     return { ...this.status, pending: this.punches.pending(), refused: this.punches.refused(), snapshotsPending: this.snapshots.pending() };
   }
 
-  /** Another contact with central worked (a heartbeat): connected, and the last upload problem is over. */
+  /**
+   * Another contact with central worked (a heartbeat): connected. A link failure recorded before is over; an error
+   * central itself gave (a per-kiosk limit) stands until the punches go.
+   */
   noteContact(): void {
     this.status.connected = true;
-    this.status.uploadError = null;
+    if (this.status.uploadError && LINK_DOWN.has(this.status.uploadError.code)) this.status.uploadError = null;
   }
 
   /**

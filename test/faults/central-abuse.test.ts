@@ -282,6 +282,9 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
       expect(await uploader.drain(() => connectAsKiosk(a.settings))).toBe(0);
       // Central answered (a limit, not a lost link): still connected, and the code says why nothing went.
       expect(uploader.getStatus()).toMatchObject({ connected: true, pending: 3, refused: 0, uploadError: { code: 'CENTRAL_LIMIT_REACHED', message: expect.stringMatching(/limit/) } });
+      // A heartbeat getting through afterwards does not hide why the punches wait.
+      uploader.noteContact();
+      expect(uploader.getStatus().uploadError).toMatchObject({ code: 'CENTRAL_LIMIT_REACHED' });
     } finally {
       db.close();
       await root.query('UPDATE central_settings SET kiosk_punches_per_hour = 20000');
