@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
-import { localDateTime, summariseDays, type DayFlag, type Punch } from '../../shared/reports/attendance.js';
+import { localDateTime, type DayFlag } from '../../shared/reports/attendance.js';
+import { DEFAULT_RULES, buildTimesheets, type RawPunch, type TimesheetDay } from '../../shared/timesheet/index.js';
 
 /** A shift longer than this is not a shift but a forgotten clock-out. */
 export const DEFAULT_MAX_SHIFT_HOURS = 16;
@@ -39,6 +40,7 @@ export async function hoursReport(
   // rows happen to come back in): an OUT and the next IN entered at the same minute close one shift and open the
   // next; the other way round they would pair into a zero-length shift and void both. The pairing sort is stable.
   const { rows } = await client.query<{
+    id: string;
     employee_id: string;
     employee_no: string;
     full_name: string;
@@ -46,8 +48,12 @@ export async function hoursReport(
     time_zone: string;
     direction: 'in' | 'out';
     punched_at: Date;
+    method: 'face' | 'pin';
+    match_distance: number | null;
+    kiosk_id: string | null;
   }>(
-    `SELECT p.employee_id::text, e.employee_no, e.full_name, e.site, s.time_zone, p.direction, p.punched_at
+    `SELECT p.id::text, p.employee_id::text, e.employee_no, e.full_name, e.site, s.time_zone, p.direction, p.punched_at,
+            p.method, p.match_distance, p.kiosk_id::text
      FROM punches p JOIN employees e ON e.id = p.employee_id JOIN sites s ON s.code = e.site
      WHERE p.punched_at >= (($1::date - 1)::timestamp AT TIME ZONE 'UTC') - $3::float8 * interval '1 hour'
        AND p.punched_at < (($2::date + 2)::timestamp AT TIME ZONE 'UTC') + $3::float8 * interval '1 hour'
@@ -56,32 +62,59 @@ export async function hoursReport(
     [range.from, range.to, maxShiftHours, range.site ?? null],
   );
   const people = new Map<number, { employeeNo: string; fullName: string; site: string; timeZone: string }>();
-  const byZone = new Map<string, Punch[]>();
+  const byZone = new Map<string, RawPunch[]>();
   for (const r of rows) {
     const id = Number(r.employee_id);
     people.set(id, { employeeNo: r.employee_no, fullName: r.full_name, site: r.site, timeZone: r.time_zone });
     const list = byZone.get(r.time_zone) ?? [];
-    list.push({ employeeId: id, direction: r.direction, at: r.punched_at });
+    list.push({
+      id: r.id,
+      employeeId: id,
+      direction: r.direction,
+      at: r.punched_at,
+      method: r.method,
+      matchDistance: r.match_distance,
+      kioskId: r.kiosk_id === null ? null : Number(r.kiosk_id),
+    });
     byZone.set(r.time_zone, list);
   }
+  // The timesheet engine with its default rules (no break, no rounding, no overtime): the pairing every other
+  // timesheet output uses, so this report and `clockface timesheet` agree. Whole minutes for the longest shift.
+  const rules = { ...DEFAULT_RULES, maxShiftMinutes: Math.round(maxShiftHours * 60) };
   const out: HoursRow[] = [];
   for (const [timeZone, punches] of byZone) {
-    for (const d of summariseDays(punches, { timeZone, maxShiftHours })) {
-      if (d.day < range.from || d.day > range.to) continue;
-      const who = people.get(d.employeeId);
+    const sheets = buildTimesheets({ timeZone, period: { from: range.from, to: range.to }, now: new Date(), rules, punches });
+    for (const sheet of sheets.employees) {
+      const who = people.get(sheet.employeeId);
       if (!who) continue;
-      out.push({
-        employeeNo: who.employeeNo,
-        fullName: who.fullName,
-        site: who.site,
-        day: d.day,
-        firstIn: d.firstIn ? localDateTime(d.firstIn, timeZone) : null,
-        lastOut: d.lastOut ? localDateTime(d.lastOut, timeZone) : null,
-        workedHours: Math.round(d.workedMs / 36_000) / 100,
-        flags: d.flags,
-      });
+      // The report's rows are the days someone punched (an unpaired punch is an interval of its own).
+      for (const d of sheet.days.filter((day) => day.intervals.length > 0)) {
+        const { firstIn, lastOut, workedMs } = pairedTimes(d);
+        out.push({
+          employeeNo: who.employeeNo,
+          fullName: who.fullName,
+          site: who.site,
+          day: d.day,
+          firstIn: firstIn ? localDateTime(firstIn, timeZone) : null,
+          lastOut: lastOut ? localDateTime(lastOut, timeZone) : null,
+          workedHours: Math.round(workedMs / 36_000) / 100,
+          flags: d.flags.filter((f): f is DayFlag => f === 'missing_out' || f === 'out_without_in'),
+        });
+      }
     }
   }
   return out.sort((a, b) => a.employeeNo.localeCompare(b.employeeNo) || a.day.localeCompare(b.day));
 }
 
+/** A day's first IN, last OUT (paired or not) and paired time, as this report has always shown them. */
+function pairedTimes(day: TimesheetDay): { firstIn: Date | null; lastOut: Date | null; workedMs: number } {
+  let firstIn: Date | null = null;
+  let lastOut: Date | null = null;
+  let workedMs = 0;
+  for (const i of day.intervals) {
+    if (i.in && (firstIn === null || i.in < firstIn)) firstIn = i.in;
+    if (i.out && (lastOut === null || i.out > lastOut)) lastOut = i.out;
+    if (i.in && i.out) workedMs += i.out.getTime() - i.in.getTime();
+  }
+  return { firstIn, lastOut, workedMs };
+}
