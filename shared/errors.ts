@@ -32,6 +32,16 @@ export type ErrorCode =
   | 'DATASET_INVALID'
   | 'ROSTER_INVALID'
   | 'EMPLOYEE_NOT_FOUND'
+  /** Corrections (IT, supervisors): no punch with that id, or one voided already. */
+  | 'PUNCH_NOT_FOUND'
+  | 'PUNCH_VOIDED'
+  /** Corrections: no such correction, one decided already, or the two-person rule (the requester cannot decide). */
+  | 'CORRECTION_NOT_FOUND'
+  | 'CORRECTION_DECIDED'
+  | 'SECOND_APPROVAL_REQUIRED'
+  /** Supervisor logins: a login of that name exists on the server; no supervisor of that name. */
+  | 'LOGIN_EXISTS'
+  | 'SUPERVISOR_NOT_FOUND'
   | 'KIOSK_DB_TOO_NEW'
   | 'KIOSK_DB_INVALID'
   | 'KIOSK_NOT_INITIALISED'

@@ -12,14 +12,22 @@ import type pg from 'pg';
  * - `kiosk`: every kiosk's own LOGIN role is a member; row-level security keys kiosk rights on the login.
  * - `admin`: IT logins are members (granted by the database administrator); no CREATEROLE needed.
  * - `registrar`: NOLOGIN, CREATEROLE, no members. It owns the SECURITY DEFINER functions that create, revoke and drop
- *   kiosk logins, so that nobody who can log in needs CREATEROLE (on PostgreSQL 15 CREATEROLE reaches superuser).
+ *   kiosk and supervisor logins, so that nobody who can log in needs CREATEROLE (on PostgreSQL 15 CREATEROLE reaches
+ *   superuser).
+ * - `supervisor` (since 0100): each supervisor's own LOGIN role is a member; row-level security limits it to its sites.
  */
-export const DATABASE_ROLE_KINDS = ['kiosk', 'admin', 'registrar'] as const;
+export const DATABASE_ROLE_KINDS = ['kiosk', 'admin', 'registrar', 'supervisor'] as const;
 export type DatabaseRoleKind = (typeof DATABASE_ROLE_KINDS)[number];
 export type DatabaseRoles = Record<DatabaseRoleKind, string>;
 
-/** PostgreSQL truncates names at 63 bytes; the longest suffix is "_registrar". */
+/**
+ * PostgreSQL truncates names at 63 bytes: "clockface_" + slug + a 7-character tag + the longest suffix, "_supervisor",
+ * stays within them.
+ */
 const MAX_SLUG = 34;
+
+/** The group kinds a database had from 0070 on; later kinds are added by later migrations. */
+const FIRST_KINDS: readonly DatabaseRoleKind[] = ['kiosk', 'admin', 'registrar'];
 
 async function recordedRoles(client: pg.ClientBase): Promise<DatabaseRoles | null> {
   const { rows: exists } = await client.query<{ x: boolean }>(
@@ -29,12 +37,26 @@ async function recordedRoles(client: pg.ClientBase): Promise<DatabaseRoles | nul
   const { rows } = await client.query<{ kind: string; role_name: string }>('SELECT kind, role_name FROM clockface_roles');
   const found = new Map(rows.map((r) => [r.kind, r.role_name]));
   const roles: Partial<DatabaseRoles> = {};
-  for (const kind of DATABASE_ROLE_KINDS) {
+  for (const kind of FIRST_KINDS) {
     const name = found.get(kind);
     if (name === undefined) throw new Error(`clockface_roles has no "${kind}" role; the database was changed by hand`);
     roles[kind] = name;
   }
+  // A kind a later migration adds (supervisor, 0100) is named like the others: the admin group's prefix.
+  for (const kind of DATABASE_ROLE_KINDS) {
+    roles[kind] ??= found.get(kind) ?? (await freeName(client, `${(roles.admin ?? '').replace(/_admin$/, '')}_${kind}`));
+  }
   return roles as DatabaseRoles;
+}
+
+/** `name`, or `name` with a random tag when a role of that name exists already (someone else's: never reused). */
+async function freeName(client: pg.ClientBase, name: string): Promise<string> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const candidate = attempt === 0 ? name : `${name}_${randomBytes(3).toString('hex')}`;
+    const taken = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [candidate]);
+    if (taken.rowCount === 0) return candidate;
+  }
+  throw new Error(`cannot find a free role name for ${name}`);
 }
 
 /**

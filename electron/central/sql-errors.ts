@@ -17,6 +17,18 @@ export const CLOCKFACE_SQLSTATES = {
   limitReached: 'CFL01',
   /** The employee's biometric data was erased: no template or snapshot of them is accepted. */
   employeeErased: 'CFE01',
+  /** No employee of that number (corrections, schedules; said to IT only: a supervisor is told 42501). */
+  employeeNotFound: 'CFE02',
+  punchNotFound: 'CFP01',
+  /** A move or void of a punch voided already (or with a void pending). */
+  punchVoided: 'CFP02',
+  correctionNotFound: 'CFC01',
+  correctionDecided: 'CFC02',
+  /** The two-person rule: the login that asked for a correction cannot decide it. */
+  secondApprovalRequired: 'CFC03',
+  /** Supervisor logins (0100). */
+  loginExists: 'CFU01',
+  supervisorNotFound: 'CFU02',
 } as const;
 
 /**
@@ -54,6 +66,14 @@ const BY_SQLSTATE: Record<string, ErrorCode> = {
   [CLOCKFACE_SQLSTATES.siteNotFound]: 'SITE_NOT_FOUND',
   [CLOCKFACE_SQLSTATES.limitReached]: 'CENTRAL_LIMIT_REACHED',
   [CLOCKFACE_SQLSTATES.employeeErased]: 'EMPLOYEE_ERASED',
+  [CLOCKFACE_SQLSTATES.employeeNotFound]: 'EMPLOYEE_NOT_FOUND',
+  [CLOCKFACE_SQLSTATES.punchNotFound]: 'PUNCH_NOT_FOUND',
+  [CLOCKFACE_SQLSTATES.punchVoided]: 'PUNCH_VOIDED',
+  [CLOCKFACE_SQLSTATES.correctionNotFound]: 'CORRECTION_NOT_FOUND',
+  [CLOCKFACE_SQLSTATES.correctionDecided]: 'CORRECTION_DECIDED',
+  [CLOCKFACE_SQLSTATES.secondApprovalRequired]: 'SECOND_APPROVAL_REQUIRED',
+  [CLOCKFACE_SQLSTATES.loginExists]: 'LOGIN_EXISTS',
+  [CLOCKFACE_SQLSTATES.supervisorNotFound]: 'SUPERVISOR_NOT_FOUND',
   '42501': 'CENTRAL_PERMISSION_DENIED',
   '55P03': 'CENTRAL_LOCKED',
   '22023': 'INVALID_ARGUMENT',

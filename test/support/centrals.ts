@@ -56,7 +56,7 @@ function serverFactory(baseUrl: string): CentralFactory {
         url: dbUrl,
         connect: () => connectCentral({ url: dbUrl, embeddedDefault: false }),
         async close() {
-          // Roles are cluster-wide: collect the ones this database made (its kiosks' logins, then its own groups),
+          // Roles are cluster-wide: collect the ones this database made (its kiosks' and supervisors' logins, then its own groups),
           // drop the database (which takes every object and grant in it along), then the roles.
           const c = new pg.Client({ connectionString: dbUrl });
           await c.connect();
@@ -66,6 +66,11 @@ function serverFactory(baseUrl: string): CentralFactory {
           );
           if (has.rows[0]?.kiosks) {
             const { rows } = await c.query<{ role_name: string }>('SELECT k.role_name FROM kiosks k JOIN pg_roles r ON r.rolname = k.role_name');
+            roles.push(...rows.map((r) => r.role_name));
+          }
+          const supervisors = await c.query<{ x: boolean }>("SELECT to_regclass('public.supervisors') IS NOT NULL AS x");
+          if (supervisors.rows[0]?.x) {
+            const { rows } = await c.query<{ role_name: string }>('SELECT s.role_name FROM supervisors s JOIN pg_roles r ON r.rolname = s.role_name');
             roles.push(...rows.map((r) => r.role_name));
           }
           if (has.rows[0]?.groups) {
