@@ -266,7 +266,7 @@ export class KioskCore {
         result = await this.sync.sync(session);
         changesRead += result.changesRead;
       }
-      const lastPunchesChanged = await syncCentralLastPunches(this.db, session, this.settings.kioskId);
+      const lastPunchesChanged = await syncCentralLastPunches(this.db, session, this.settings.kioskId, this.clock);
       this.uploader.noteDownload(null);
       return { ...result, changesRead, lastPunchesChanged, caughtUp: BigInt(result.watermark) >= target };
     } catch (e) {
@@ -471,7 +471,7 @@ export class KioskCore {
     const outcome = await this.central.enrol(request);
     if (!outcome.duplicateOf) {
       await this.syncRoster(5_000).catch((e: unknown) => {
-        log.warn('roster sync after enrolment failed; the next sync brings the new faces', { code: centralErrorCode(e) });
+        log.warn('roster sync after enrolment failed; the next sync brings the new faces', { code: centralErrorCode(e), error: (e as Error).message });
       });
     }
     return outcome;

@@ -138,9 +138,15 @@ export function blobToDescriptor(blob: Buffer): Float32Array {
 }
 
 /**
- * Copies the latest central punch of each employee this kiosk serves into the kiosk (store/central-last-punches.ts),
- * so that someone who clocked in at another door is clocked out here. Returns how many last punches changed.
+ * Copies the latest central punch of each employee this kiosk serves, after corrections, into the kiosk
+ * (store/central-last-punches.ts), so that someone who clocked in at another door is clocked out here and a
+ * supervisor's fix changes what the kiosk does next. Returns how many last punches changed.
  */
-export async function syncCentralLastPunches(db: KioskDatabase, session: CentralSession, kioskId: number): Promise<number> {
-  return storeCentralLastPunches(db, await readLastPunches(session, kioskId, lastPunchesSince(db)));
+export async function syncCentralLastPunches(
+  db: KioskDatabase,
+  session: CentralSession,
+  kioskId: number,
+  clock: KioskClock = systemClock,
+): Promise<number> {
+  return storeCentralLastPunches(db, await readLastPunches(session, kioskId, lastPunchesSince(db)), clock.now());
 }

@@ -845,6 +845,50 @@ const STEPS: Step[] = [
       }
     },
   },
+  {
+    version: 110,
+    about: 'kiosk_effective_last_punches: a kiosk sees last punches after corrections; kiosk_last_punches stays for older kiosks',
+    async before({ admin }) {
+      expect(await flag(admin, "SELECT to_regprocedure('kiosk_effective_last_punches(bigint, timestamptz)') IS NULL AS x")).toBe(true);
+    },
+    async after({ admin, world, as }) {
+      type Row = { employee_id: string; direction: string | null; corrected: boolean; superseded: string[] };
+      const since = (await one<{ t: Date }>(admin, 'SELECT clock_timestamp() AS t')).t;
+      const read = () =>
+        as('north', async (c) =>
+          (
+            await c.query<Row>(
+              `SELECT employee_id::text, direction, corrected, superseded::text[] AS superseded
+               FROM kiosk_effective_last_punches($1, $2) ORDER BY employee_id`,
+              [world.kiosks.north.id, since],
+            )
+          ).rows,
+        );
+      expect(await read()).toEqual([]);
+      // N-1's latest punch was a mistake: voided, the one before it counts again; a punch of the north door itself is
+      // named as superseded, so that the kiosk stops counting it.
+      const [latest, before] = (
+        await admin.query<{ id: string; direction: string; kiosk_id: string }>(
+          'SELECT id::text, direction, kiosk_id::text FROM punches WHERE employee_id = $1 ORDER BY punched_at DESC LIMIT 2',
+          [world.employees['N-1']],
+        )
+      ).rows;
+      await admin.query("SELECT * FROM correction_void($1, 'wrong door')", [latest?.id]);
+      expect(await read()).toEqual([
+        {
+          employee_id: String(world.employees['N-1']),
+          direction: before?.direction,
+          corrected: true,
+          superseded: latest?.kiosk_id === String(world.kiosks.north.id) ? [latest.id] : [],
+        },
+      ]);
+      // The old function answers as before, for kiosks of the release before 0110.
+      const old = await as('north', async (c) =>
+        (await c.query('SELECT employee_id FROM kiosk_last_punches($1, $2)', [world.kiosks.north.id, new Date(0)])).rowCount,
+      );
+      expect(old).toBeGreaterThan(0);
+    },
+  },
 ];
 
 it('every central migration after the first has an upgrade step here', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KIOSK_MIGRATIONS_DIR, openKioskDb, type KioskDatabase } from '../../electron/kiosk/store/kiosk-db.js';
+import { lastPunchOf } from '../../electron/kiosk/store/punch-store.js';
 import { loadMigrationFiles } from '../../electron/sql/migration-files.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
@@ -177,6 +178,16 @@ const STEPS: Step[] = [
       ]);
       db.prepare("UPDATE outbox SET refused_at = '2026-03-05T09:00:00.000Z' WHERE punch_id = ?").run(punches.retrying);
       expect(db.prepare('SELECT count(*) AS n FROM outbox WHERE refused_at IS NULL').get()).toEqual({ n: 1 });
+    },
+  },
+  {
+    version: 70,
+    about: 'punches.superseded_at: every punch made before the update still counts; one central voided stops counting',
+    after(db, punches) {
+      expect(db.prepare('SELECT count(*) AS n FROM punches WHERE superseded_at IS NOT NULL').get()).toEqual({ n: 0 });
+      expect(lastPunchOf(db, 1)).toEqual({ direction: 'out', at: new Date('2026-03-04T17:00:00.000Z') });
+      db.prepare("UPDATE punches SET superseded_at = '2026-03-05T09:00:00.000Z' WHERE id = ?").run(punches.retrying);
+      expect(lastPunchOf(db, 1)).toEqual({ direction: 'in', at: new Date('2026-03-04T08:00:00.000Z') });
     },
   },
 ];

@@ -3,8 +3,8 @@ import type { KioskDatabase } from './kiosk-db.js';
 import { getMeta, setMeta } from './kiosk-meta.js';
 
 /**
- * received_at is the inserting transaction's start time, and a slow transaction commits after faster, later ones;
- * re-reading this much before the cursor catches such punches. Re-reading is harmless (the later punch wins).
+ * A punch is received (or a correction decided) at its transaction's clock, and a slow transaction commits after
+ * faster, later ones; re-reading this much before the cursor catches them. Re-reading is harmless.
  */
 const CURSOR_OVERLAP_MS = 5 * 60_000;
 
@@ -16,21 +16,35 @@ export function lastPunchesSince(db: KioskDatabase): Date {
 
 /**
  * Keeps the latest central punch of each employee in central_last_punches (someone who clocked in at another door
- * is clocked out here) and moves the cursor, in one transaction. Returns how many employees' last punches changed.
+ * is clocked out here) and moves the cursor, in one transaction. A raw answer counts only when it is later than what
+ * the kiosk holds (a re-read or a lagging replica must not step back); an answer from corrections replaces it, and
+ * marks this kiosk's own punches that a correction voided or moved as superseded. Returns how many employees' last
+ * punches changed.
  */
-export function storeCentralLastPunches(db: KioskDatabase, rows: readonly CentralLastPunch[]): number {
+export function storeCentralLastPunches(db: KioskDatabase, rows: readonly CentralLastPunch[], now: Date): number {
   const cursor = getMeta(db, 'last_punch_cursor');
-  const upsert = db.prepare(
+  const newerWins = db.prepare(
     `INSERT INTO central_last_punches (employee_id, direction, punched_at) VALUES (?, ?, ?)
      ON CONFLICT (employee_id) DO UPDATE SET direction = excluded.direction, punched_at = excluded.punched_at
      WHERE excluded.punched_at > central_last_punches.punched_at`,
   );
+  const replace = db.prepare(
+    `INSERT INTO central_last_punches (employee_id, direction, punched_at) VALUES (?, ?, ?)
+     ON CONFLICT (employee_id) DO UPDATE SET direction = excluded.direction, punched_at = excluded.punched_at
+     WHERE excluded.direction IS NOT central_last_punches.direction OR excluded.punched_at IS NOT central_last_punches.punched_at`,
+  );
+  const forget = db.prepare('DELETE FROM central_last_punches WHERE employee_id = ?');
+  const supersede = db.prepare('UPDATE punches SET superseded_at = ? WHERE id = ? AND employee_id = ? AND superseded_at IS NULL');
   let changed = 0;
   let newest = cursor === null ? 0 : new Date(cursor).getTime();
   db.transaction(() => {
     for (const r of rows) {
-      changed += upsert.run(r.employeeId, r.direction, r.punchedAt.toISOString()).changes;
-      newest = Math.max(newest, r.receivedAt.getTime());
+      let n = 0;
+      if (r.direction === null || r.punchedAt === null) n = r.corrected ? forget.run(r.employeeId).changes : 0;
+      else n = (r.corrected ? replace : newerWins).run(r.employeeId, r.direction, r.punchedAt.toISOString()).changes;
+      for (const id of r.superseded) n += supersede.run(now.toISOString(), id, r.employeeId).changes;
+      if (n > 0) changed++;
+      newest = Math.max(newest, r.changedAt.getTime());
     }
     setMeta(db, 'last_punch_cursor', new Date(newest).toISOString());
   })();

@@ -39,18 +39,20 @@ export function recordPunch(db: KioskDatabase, punch: NewPunch): StoredPunch {
  * Its own last punch is the last one *recorded* (insertion order), not the one with the latest time: after the
  * kiosk clock was set back an hour, the punch just made carries an earlier time than the one before it, and
  * ordering by time would keep answering with the older punch (every later punch an OUT, the debounce lost).
- * A central last punch that is one of this kiosk's own (uploaded, then synced back) is already accounted for.
+ * A central last punch that is one of this kiosk's own (uploaded, then synced back) is already accounted for. Own
+ * punches central's corrections voided or moved (superseded_at) no longer count: central's answer says what does.
  */
 export function lastPunchOf(db: KioskDatabase, employeeId: number): LastPunch | null {
   const own = db
-    .prepare('SELECT direction, punched_at FROM punches WHERE employee_id = ? ORDER BY rowid DESC LIMIT 1')
+    .prepare('SELECT direction, punched_at FROM punches WHERE employee_id = ? AND superseded_at IS NULL ORDER BY rowid DESC LIMIT 1')
     .get(employeeId) as { direction: 'in' | 'out'; punched_at: string } | undefined;
   const central = db
     .prepare(
       `SELECT c.direction, c.punched_at FROM central_last_punches c
        WHERE c.employee_id = ?
          AND NOT EXISTS (SELECT 1 FROM punches p
-                         WHERE p.employee_id = c.employee_id AND p.punched_at = c.punched_at AND p.direction = c.direction)`,
+                         WHERE p.employee_id = c.employee_id AND p.punched_at = c.punched_at AND p.direction = c.direction
+                           AND p.superseded_at IS NULL)`,
     )
     .get(employeeId) as { direction: 'in' | 'out'; punched_at: string } | undefined;
   const latest = own && central ? (central.punched_at > own.punched_at ? central : own) : (own ?? central);
@@ -70,7 +72,7 @@ export function pendingCount(db: KioskDatabase): number {
 export function workedMinutesToday(db: KioskDatabase, employeeId: number, now: Date, timeZone: string | null): number | null {
   const since = new Date(now.getTime() - 2 * 86_400_000).toISOString();
   const own = db
-    .prepare('SELECT direction, punched_at FROM punches WHERE employee_id = ? AND punched_at >= ? ORDER BY punched_at, rowid')
+    .prepare('SELECT direction, punched_at FROM punches WHERE employee_id = ? AND punched_at >= ? AND superseded_at IS NULL ORDER BY punched_at, rowid')
     .all(employeeId, since) as { direction: 'in' | 'out'; punched_at: string }[];
   const central = db
     .prepare('SELECT direction, punched_at FROM central_last_punches WHERE employee_id = ? AND punched_at >= ?')

@@ -1,0 +1,73 @@
+-- Kiosks follow corrections (issue 17): a correction that changes someone's last punch changes what a kiosk's
+-- automatic IN/OUT does next. A supervisor adds the OUT someone forgot at noon: at 13:00 the kiosk clocks them IN,
+-- not OUT. A supervisor voids a double punch: the kiosk no longer counts it.
+--
+-- kiosk_last_punches (0030) stays as it was, for kiosks of the release before (additive rule,
+-- docs/schema-compatibility.md). kiosk_effective_last_punches is what current kiosks call: the latest punch per
+-- employee after approved corrections (voids drop a punch, moves change its time, adds count), for the employees of
+-- the kiosk's sites with a punch received or a correction decided since `changed_after`. `corrected` says the answer
+-- comes from corrections and replaces what the kiosk held (direction NULL: no punch counts any more);
+-- `superseded` lists this kiosk's own punches that a correction voided or moved, which the kiosk must stop counting.
+CREATE FUNCTION kiosk_effective_last_punches(for_kiosk bigint, changed_after timestamptz)
+RETURNS TABLE (employee_id bigint, direction text, punched_at timestamptz, changed_at timestamptz, corrected boolean,
+               superseded uuid[])
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+  IF NOT clockface_caller_is_kiosk(for_kiosk) THEN
+    RAISE EXCEPTION 'kiosk % is not this login''s kiosk, or is revoked', for_kiosk USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN QUERY
+    WITH served AS (
+      SELECT k.site FROM kiosks k WHERE k.id = for_kiosk
+      UNION SELECT ks.site FROM kiosk_sites ks WHERE ks.kiosk_id = for_kiosk
+    ),
+    raw_changed AS (
+      SELECT q.employee_id, max(q.received_at) AS at FROM punches q WHERE q.received_at > changed_after GROUP BY q.employee_id
+    ),
+    decided AS (
+      SELECT c.employee_id, max(d.decided_at) AS at
+      FROM correction_decisions d JOIN punch_corrections c ON c.id = d.correction_id
+      WHERE d.decided_at > changed_after AND d.approved GROUP BY c.employee_id
+    ),
+    changed AS (
+      SELECT e.id AS employee_id, greatest(r.at, dc.at) AS at, dc.employee_id IS NOT NULL AS corrected
+      FROM employees e
+      LEFT JOIN raw_changed r ON r.employee_id = e.id
+      LEFT JOIN decided dc ON dc.employee_id = e.id
+      WHERE (r.employee_id IS NOT NULL OR dc.employee_id IS NOT NULL) AND e.site IN (SELECT s.site FROM served s)
+    ),
+    approved AS (
+      SELECT c.id, c.kind, c.employee_id, c.punch_id, c.direction, c.at
+      FROM punch_corrections c JOIN correction_decisions d ON d.correction_id = c.id AND d.approved
+      WHERE c.employee_id IN (SELECT ch.employee_id FROM changed ch)
+    ),
+    counted AS (
+      -- Raw punches not voided, at their latest approved time; punches added by corrections, likewise.
+      SELECT p.employee_id, p.id, p.direction, p.punched_at AS at FROM punches p
+      WHERE p.employee_id IN (SELECT ch.employee_id FROM changed ch)
+      UNION ALL
+      SELECT a.employee_id, a.punch_id, a.direction, a.at FROM approved a WHERE a.kind = 'add'
+    ),
+    effective AS (
+      SELECT x.employee_id, x.direction,
+             coalesce((SELECT m.at FROM approved m WHERE m.kind = 'move' AND m.punch_id = x.id ORDER BY m.id DESC LIMIT 1), x.at) AS at
+      FROM counted x
+      WHERE NOT EXISTS (SELECT 1 FROM approved v WHERE v.kind = 'void' AND v.punch_id = x.id)
+    )
+    SELECT ch.employee_id, last.direction, last.at, ch.at, ch.corrected,
+           ARRAY(SELECT p.id FROM punches p
+                 WHERE p.employee_id = ch.employee_id AND p.kiosk_id = for_kiosk
+                   AND EXISTS (SELECT 1 FROM approved x WHERE x.kind IN ('void', 'move') AND x.punch_id = p.id))
+    FROM changed ch
+    LEFT JOIN LATERAL (
+      -- At one instant an OUT closes a shift before an IN opens the next, as the timesheet engine orders them.
+      SELECT ef.direction, ef.at FROM effective ef WHERE ef.employee_id = ch.employee_id
+      ORDER BY ef.at DESC, ef.direction = 'in' DESC LIMIT 1
+    ) last ON true;
+END
+$$;
+REVOKE ALL ON FUNCTION kiosk_effective_last_punches(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kiosk_effective_last_punches(bigint, timestamptz) TO {{kiosk}}, {{admin}};
+
+-- The decisions a kiosk's cursor follows.
+CREATE INDEX correction_decisions_by_time ON correction_decisions (decided_at);
