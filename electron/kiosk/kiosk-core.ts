@@ -27,7 +27,7 @@ import type { CachedEmployee } from './store/roster-cache.js';
 import { euclideanDistance } from '../../shared/face/descriptor.js';
 import { LivenessChallenge, type TurnDirection } from '../../shared/kiosk/liveness.js';
 import { PunchJournal, JOURNAL_DIR } from './store/punch-journal.js';
-import { facePunchTime, lastPunchOf, recordPunch, workedMinutesToday, type NewPunch, type StoredPunch } from './store/punch-store.js';
+import { facePunchTime, lastPunchOf, pendingPunchIds, recordPunch, workedMinutesToday, type NewPunch, type StoredPunch } from './store/punch-store.js';
 import { RosterSync, syncCentralLastPunches, type SyncResult } from './roster-sync.js';
 import { Uploader, type UploadStatus } from './uploader.js';
 import { openVectorIndex, type VectorEngineName, type VectorIndex } from './vector-index/index.js';
@@ -188,10 +188,12 @@ export class KioskCore {
       throw new Error(`${dir}: settings have no kioskId; run \`clockface kiosk init\` again`);
     }
     const clock = options.clock ?? systemClock;
-    const journal = new PunchJournal(join(dir, JOURNAL_DIR));
-    journal.prune(clock.now());
+    const journal = new PunchJournal(join(dir, JOURNAL_DIR), clock);
+    // Recovery reads the journal first; only then are old months pruned, keeping any that holds a punch still waiting.
     const { db, recovery } = openKioskDbRecovering(join(dir, DATABASE_FILE), journal, clock);
     try {
+      const waiting = pendingPunchIds(db);
+      journal.prune(clock.now(), (id) => waiting.has(id));
       const index = openVectorIndex(db, options.engine ?? settings.engine);
       const core = new KioskCore(dir, { ...settings, kioskId: settings.kioskId }, db, index, journal, recovery, options);
       // An index of another engine, or one a crash left half-done, catches up here from the canonical table.

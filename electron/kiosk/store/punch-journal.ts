@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { createLogger } from '../../../shared/logger.js';
 import type { StoredPunch } from './punch-store.js';
+import { systemClock, type KioskClock } from '../kiosk-clock.js';
 
 const log = createLogger('kiosk.journal');
 
@@ -34,7 +35,15 @@ function monthFile(at: Date): string {
 }
 
 export class PunchJournal {
-  constructor(private readonly dir: string) {
+  /**
+   * `clock` picks the month file a line is written to (when it was written, not the punch's own time: a punch carrying
+   * an old time, from a kiosk clock set back, must not land in a file the next prune takes away), and the prune's
+   * "now".
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly clock: KioskClock = systemClock,
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -49,8 +58,7 @@ export class PunchJournal {
       matchDistance: punch.matchDistance,
       liveness: punch.liveness,
     };
-    // The punch's own month (its time is the kiosk clock's): a punch and its journal line never straddle two files.
-    const path = join(this.dir, monthFile(punch.at));
+    const path = join(this.dir, monthFile(this.clock.now()));
     const fd = openSync(path, 'a+');
     try {
       const size = fstatSync(fd).size;
@@ -82,32 +90,47 @@ export class PunchJournal {
 
   /** Every readable entry of every kept month; a torn last line (power cut mid-append) is skipped. */
   readAll(): JournalEntry[] {
+    return readdirSync(this.dir)
+      .filter((f) => FILE.test(f))
+      .sort()
+      .flatMap((file) => this.readFile(file));
+  }
+
+  /** The valid lines of one month file; a torn or invalid line is skipped (and logged). */
+  private readFile(file: string): JournalEntry[] {
     const entries: JournalEntry[] = [];
-    for (const file of readdirSync(this.dir).filter((f) => FILE.test(f)).sort()) {
-      const lines = readFileSync(join(this.dir, file), 'utf8').split('\n');
-      for (const [i, line] of lines.entries()) {
-        if (line.trim() === '') continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch {
-          log.warn('unreadable journal line skipped', { file, line: i + 1 });
-          continue;
-        }
-        const parsed = lineSchema.safeParse(value);
-        if (parsed.success) entries.push(parsed.data);
-        else log.warn('invalid journal line skipped', { file, line: i + 1 });
+    const lines = readFileSync(join(this.dir, file), 'utf8').split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        log.warn('unreadable journal line skipped', { file, line: i + 1 });
+        continue;
       }
+      const parsed = lineSchema.safeParse(value);
+      if (parsed.success) entries.push(parsed.data);
+      else log.warn('invalid journal line skipped', { file, line: i + 1 });
     }
     return entries;
   }
 
-  /** Removes month files older than the kept window (their punches reached central long ago, or never will). */
-  prune(now: Date): void {
+  /**
+   * Removes month files older than the kept window (their punches reached central long ago), except a file that still
+   * holds a punch `stillNeeded` says has not reached central: a month is the kiosk clock's when the line was written,
+   * and a clock that was set back and then corrected must not take a second copy of a waiting punch away.
+   */
+  prune(now: Date = this.clock.now(), stillNeeded: (punchId: string) => boolean = () => false): void {
     const cutoff = now.getUTCFullYear() * 12 + now.getUTCMonth() - KEEP_MONTHS;
     for (const file of readdirSync(this.dir)) {
       const m = FILE.exec(file);
-      if (m && Number(m[1]) * 12 + Number(m[2]) - 1 < cutoff) rmSync(join(this.dir, file));
+      if (!m || Number(m[1]) * 12 + Number(m[2]) - 1 >= cutoff) continue;
+      if (this.readFile(file).some((entry) => stillNeeded(entry.id))) {
+        log.warn('old journal file kept: it holds punches not yet on central', { file });
+        continue;
+      }
+      rmSync(join(this.dir, file));
     }
   }
 }

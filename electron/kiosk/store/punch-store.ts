@@ -59,6 +59,11 @@ export function lastPunchOf(db: KioskDatabase, employeeId: number): LastPunch | 
   return latest ? { direction: latest.direction, at: new Date(latest.punched_at) } : null;
 }
 
+/** The ids of the punches waiting for central (in the outbox). */
+export function pendingPunchIds(db: KioskDatabase): Set<string> {
+  return new Set(db.prepare('SELECT punch_id FROM outbox').pluck().all() as string[]);
+}
+
 export function pendingCount(db: KioskDatabase): number {
   return (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
 }
