@@ -12,6 +12,13 @@ import { kioskCommand } from './commands/kiosk.js';
 import { reportCommand } from './commands/report.js';
 import { snapshotsCommand } from './commands/snapshots.js';
 import { startCommand } from './commands/start.js';
+import { supervisorCommand } from './commands/supervisor.js';
+import { punchCommand } from './commands/punch.js';
+import { correctionCommand } from './commands/correction.js';
+import { timesheetCommand } from './commands/timesheet.js';
+import { rulesCommand } from './commands/rules.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { auditCommand } from './commands/audit.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
 export const EXIT_USAGE = 2;
@@ -44,6 +51,13 @@ export function buildProgram(): Command {
   program.addCommand(employeeCommand());
   program.addCommand(kioskCommand());
   program.addCommand(reportCommand());
+  program.addCommand(timesheetCommand());
+  program.addCommand(punchCommand());
+  program.addCommand(correctionCommand());
+  program.addCommand(rulesCommand());
+  program.addCommand(scheduleCommand());
+  program.addCommand(supervisorCommand());
+  program.addCommand(auditCommand());
   program.addCommand(snapshotsCommand());
 
   // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.

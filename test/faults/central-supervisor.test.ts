@@ -68,6 +68,7 @@ const RULES: Rule[] = [
   { name: 'deactivate an employee', sql: () => ["UPDATE employees SET active = false WHERE employee_no = 'A-1'"], expect: refused },
   { name: "add a punch for site B's employee", sql: () => ["SELECT * FROM correction_add('B-1', 'out', now() - interval '1 hour', 'forgot')"], expect: refused },
   { name: 'add a punch for an employee that does not exist (same answer)', sql: () => ["SELECT * FROM correction_add('Z-9', 'out', now() - interval '1 hour', 'forgot')"], expect: refused },
+  { name: "learn whether site B's employee exists from a bad time (same answer)", sql: () => ["SELECT * FROM correction_add('B-1', 'out', NULL, 'forgot')"], expect: refused },
   { name: "void site B's punch", sql: (w) => ["SELECT * FROM correction_void($1, 'not mine')", [w.punchB]], expect: refused },
   { name: "move site B's punch", sql: (w) => ["SELECT * FROM correction_move($1, now() - interval '2 hours', 'not mine')", [w.punchB]], expect: refused },
   { name: "decide site B's correction", sql: (w) => ['SELECT correction_decide($1, false)', [w.correctionB]], expect: refused },

@@ -284,6 +284,8 @@ GRANT SELECT (id, employee_no, full_name, department, site, active, created_at, 
 GRANT SELECT (id, name, site, revoked_at) ON kiosks TO {{supervisor}};
 GRANT SELECT ON punches, supervisors, supervisor_sites, site_rules, site_schedules, employee_schedules, punch_corrections,
   correction_decisions, punch_correction_status, audit_log TO {{supervisor}};
+-- The migration ledger, so that the CLI can check the schema version for a supervisor as for IT.
+GRANT SELECT ON clockface_migrations TO {{supervisor}};
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- Corrections, through functions that check who asks and what.
@@ -392,6 +394,8 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'that employee is not at a site you supervise' USING ERRCODE = 'insufficient_privilege';
   END IF;
+  -- Scope first: to a supervisor, another site's employee must look like no employee, whatever else is wrong.
+  PERFORM clockface_correctable_site(who);
   IF p_direction IS NULL OR p_direction NOT IN ('in', 'out') THEN
     RAISE EXCEPTION 'the direction is in or out' USING ERRCODE = 'invalid_parameter_value';
   END IF;
