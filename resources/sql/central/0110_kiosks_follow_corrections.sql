@@ -31,38 +31,49 @@ BEGIN
     ),
     changed AS (
       SELECT e.id AS employee_id, greatest(r.at, dc.at) AS at, dc.employee_id IS NOT NULL AS corrected
-      FROM employees e
+      FROM (SELECT r0.employee_id FROM raw_changed r0 UNION SELECT d0.employee_id FROM decided d0) ids
+      JOIN employees e ON e.id = ids.employee_id
       LEFT JOIN raw_changed r ON r.employee_id = e.id
       LEFT JOIN decided dc ON dc.employee_id = e.id
-      WHERE (r.employee_id IS NOT NULL OR dc.employee_id IS NOT NULL) AND e.site IN (SELECT s.site FROM served s)
+      WHERE e.site IN (SELECT s.site FROM served s)
     ),
+    -- Approved corrections of these employees: few, so every lookup below is into a small set.
     approved AS (
       SELECT c.id, c.kind, c.employee_id, c.punch_id, c.direction, c.at
       FROM punch_corrections c JOIN correction_decisions d ON d.correction_id = c.id AND d.approved
       WHERE c.employee_id IN (SELECT ch.employee_id FROM changed ch)
     ),
-    counted AS (
-      -- Raw punches not voided, at their latest approved time; punches added by corrections, likewise.
-      SELECT p.employee_id, p.id, p.direction, p.punched_at AS at FROM punches p
-      WHERE p.employee_id IN (SELECT ch.employee_id FROM changed ch)
-      UNION ALL
-      SELECT a.employee_id, a.punch_id, a.direction, a.at FROM approved a WHERE a.kind = 'add'
-    ),
-    effective AS (
-      SELECT x.employee_id, x.direction,
-             coalesce((SELECT m.at FROM approved m WHERE m.kind = 'move' AND m.punch_id = x.id ORDER BY m.id DESC LIMIT 1), x.at) AS at
-      FROM counted x
-      WHERE NOT EXISTS (SELECT 1 FROM approved v WHERE v.kind = 'void' AND v.punch_id = x.id)
+    -- Each moved punch at its latest approved time (a move of a raw punch, or of one a correction added).
+    moved AS (
+      SELECT DISTINCT ON (m.punch_id) m.employee_id, m.punch_id, m.at FROM approved m WHERE m.kind = 'move'
+      ORDER BY m.punch_id, m.id DESC
     )
     SELECT ch.employee_id, last.direction, last.at, ch.at, ch.corrected,
-           ARRAY(SELECT p.id FROM punches p
-                 WHERE p.employee_id = ch.employee_id AND p.kiosk_id = for_kiosk
-                   AND EXISTS (SELECT 1 FROM approved x WHERE x.kind IN ('void', 'move') AND x.punch_id = p.id))
+           ARRAY(SELECT DISTINCT x.punch_id FROM approved x JOIN punches p ON p.id = x.punch_id
+                 WHERE x.employee_id = ch.employee_id AND x.kind IN ('void', 'move') AND p.kiosk_id = for_kiosk)
     FROM changed ch
     LEFT JOIN LATERAL (
+      SELECT cand.direction, cand.at FROM (
+        -- The latest raw punch no correction voided or moved: an index scan from the newest, stopping at the first.
+        (SELECT p.direction, p.punched_at AS at FROM punches p
+         WHERE p.employee_id = ch.employee_id
+           AND NOT EXISTS (SELECT 1 FROM approved x WHERE x.punch_id = p.id AND x.kind IN ('void', 'move'))
+         ORDER BY p.punched_at DESC LIMIT 1)
+        UNION ALL
+        -- Moved punches at their new time, unless voided.
+        SELECT coalesce((SELECT p.direction FROM punches p WHERE p.id = mv.punch_id),
+                        (SELECT a.direction FROM approved a WHERE a.kind = 'add' AND a.punch_id = mv.punch_id)), mv.at
+        FROM moved mv
+        WHERE mv.employee_id = ch.employee_id
+          AND NOT EXISTS (SELECT 1 FROM approved v WHERE v.kind = 'void' AND v.punch_id = mv.punch_id)
+        UNION ALL
+        -- Added punches neither moved nor voided.
+        SELECT a.direction, a.at FROM approved a
+        WHERE a.kind = 'add' AND a.employee_id = ch.employee_id
+          AND NOT EXISTS (SELECT 1 FROM approved x WHERE x.punch_id = a.punch_id AND x.kind IN ('void', 'move'))
+      ) cand
       -- At one instant an OUT closes a shift before an IN opens the next, as the timesheet engine orders them.
-      SELECT ef.direction, ef.at FROM effective ef WHERE ef.employee_id = ch.employee_id
-      ORDER BY ef.at DESC, ef.direction = 'in' DESC LIMIT 1
+      ORDER BY cand.at DESC, cand.direction = 'in' DESC LIMIT 1
     ) last ON true;
 END
 $$;
