@@ -18,41 +18,18 @@ export interface CentralLastPunch {
 }
 
 /**
- * The latest punch of each employee this kiosk serves, of those with a punch received or a correction decided since
- * `since`, after approved corrections (kiosk_effective_last_punches, central 0110; a kiosk cannot read other kiosks'
- * punch rows): someone who clocked in at another door is clocked out here, and a supervisor's fix counts at once.
- * A central before 0110 answers with raw punches only (kiosk_last_punches, 0030).
+ * The latest punch of each employee this kiosk serves, as central counts it: the raw latest punch of those with a punch
+ * received since `since` (kiosk_last_punches, 0030; a kiosk cannot read other kiosks' punch rows), then, for those
+ * with a correction decided since, the latest after the corrections (kiosk_effective_last_punches, 0110): someone who
+ * clocked in at another door is clocked out here, and a supervisor's fix counts at once. Corrected rows come last, so
+ * that they win. A central before 0110 gives the raw rows only.
  */
 export async function readLastPunches(session: CentralSession, kioskId: number, since: Date): Promise<CentralLastPunch[]> {
-  try {
-    const { rows } = await session.query<{
-      employee_id: number;
-      direction: 'in' | 'out' | null;
-      punched_at: Date | null;
-      changed_at: Date;
-      corrected: boolean;
-      superseded: string[];
-    }>(
-      `SELECT employee_id::int AS employee_id, direction, punched_at, changed_at, corrected, superseded::text[] AS superseded
-       FROM kiosk_effective_last_punches($1, $2)`,
-      [kioskId, since],
-    );
-    return rows.map((r) => ({
-      employeeId: r.employee_id,
-      direction: r.direction,
-      punchedAt: r.punched_at,
-      changedAt: r.changed_at,
-      corrected: r.corrected,
-      superseded: r.superseded,
-    }));
-  } catch (e) {
-    if (sqlState(e) !== UNDEFINED_FUNCTION) throw explainSqlError(e);
-  }
-  const { rows } = await session.query<{ employee_id: number; direction: 'in' | 'out'; punched_at: Date; received_at: Date }>(
+  const raw = await session.query<{ employee_id: number; direction: 'in' | 'out'; punched_at: Date; received_at: Date }>(
     'SELECT employee_id::int AS employee_id, direction, punched_at, received_at FROM kiosk_last_punches($1, $2)',
     [kioskId, since],
   );
-  return rows.map((r) => ({
+  const rows: CentralLastPunch[] = raw.rows.map((r) => ({
     employeeId: r.employee_id,
     direction: r.direction,
     punchedAt: r.punched_at,
@@ -60,4 +37,23 @@ export async function readLastPunches(session: CentralSession, kioskId: number, 
     corrected: false,
     superseded: [],
   }));
+  try {
+    const corrected = await session.query<{
+      employee_id: number;
+      direction: 'in' | 'out' | null;
+      punched_at: Date | null;
+      changed_at: Date;
+      superseded: string[];
+    }>(
+      `SELECT employee_id::int AS employee_id, direction, punched_at, changed_at, superseded::text[] AS superseded
+       FROM kiosk_effective_last_punches($1, $2)`,
+      [kioskId, since],
+    );
+    for (const r of corrected.rows) {
+      rows.push({ employeeId: r.employee_id, direction: r.direction, punchedAt: r.punched_at, changedAt: r.changed_at, corrected: true, superseded: r.superseded });
+    }
+  } catch (e) {
+    if (sqlState(e) !== UNDEFINED_FUNCTION) throw explainSqlError(e);
+  }
+  return rows;
 }
