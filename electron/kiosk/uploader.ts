@@ -210,5 +210,3 @@ export class Uploader {
     return outcome;
   }
 }
-
-export { refusedCount } from './store/outbox.js';

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { recordTally } from '../support/fault-tally.js';
 import { expectCacheEquals, expectedFor } from '../support/kiosk-cache.js';
 import { addSite, seededRandom } from '../support/roster-fixtures.js';
 import { requireSystemParts } from '../support/system-parts.js';
-import { mountTmpfs, tmpfsPart, unmountTmpfs } from '../support/tmpfs.js';
+import { fillDisk, mountTmpfs, tmpfsPart, unmountTmpfs } from '../support/tmpfs.js';
 import { TestClock, mondayWeeksAgo } from '../support/test-clock.js';
 
 /**
@@ -38,35 +38,6 @@ const SITE = 'hq';
 const OTHER_SITE = 'plant';
 const TMPFS_BYTES = 32 * 1024 * 1024;
 const random = seededRandom(4242);
-
-/** Fills the file system of `dir` with a filler file until it refuses the next byte, leaving `leaveBytes` free. */
-function fillDisk(dir: string, leaveBytes = 0): { free: () => void; filled: number } {
-  const reserve = join(dir, 'reserve.bin');
-  if (leaveBytes > 0) writeFileSync(reserve, Buffer.alloc(leaveBytes, 1));
-  const filler = join(dir, 'filler.bin');
-  const fd = openSync(filler, 'w');
-  let filled = 0;
-  try {
-    // Ever smaller writes, down to single bytes: the file system ends truly full, not merely short of a megabyte.
-    for (const size of [1 << 20, 1 << 16, 4096, 256, 16, 1]) {
-      const chunk = Buffer.alloc(size, 0xaa);
-      for (;;) {
-        try {
-          const n = writeSync(fd, chunk);
-          filled += n;
-          if (n < size) break;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-          break;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (leaveBytes > 0) rmSync(reserve);
-  return { free: () => rmSync(filler, { force: true }), filled };
-}
 
 const freeBytes = (dir: string): number => {
   const s = statfsSync(dir);

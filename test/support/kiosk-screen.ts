@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { CLI } from './run-cli.js';
 
@@ -111,33 +109,5 @@ export function sentencePattern(sentence: (slot: string) => string): RegExp {
   return new RegExp(`^${escape(before)}\\S.*${escape(after)}$`);
 }
 
-/**
- * Fills the file system of `dir` with a filler file until it refuses the next byte (test/faults/disk-full.test.ts
- * does the same on its tmpfs). Returns how to free it again.
- */
-export function fillDisk(dir: string): { free: () => void; filled: number; left: number } {
-  const filler = join(dir, 'filler.bin');
-  writeFileSync(filler, '');
-  const fd = openSync(filler, 'w');
-  let filled = 0;
-  try {
-    // Ever smaller writes, down to single bytes: the file system ends truly full, not merely short of a megabyte.
-    for (const size of [1 << 20, 1 << 16, 4096, 256, 16, 1]) {
-      const chunk = Buffer.alloc(size, 0xaa);
-      for (;;) {
-        try {
-          const n = writeSync(fd, chunk);
-          filled += n;
-          if (n < size) break;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-          break;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  const s = statfsSync(dir);
-  return { free: () => rmSync(filler, { force: true }), filled, left: s.bavail * s.bsize };
-}
+/** Fills the file system of `dir` until it refuses the next byte (the disk-full rig's own helper). */
+export { fillDisk } from './tmpfs.js';

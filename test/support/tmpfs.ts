@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SystemPart } from './system-parts.js';
@@ -42,4 +42,34 @@ export function tmpfsPart(): SystemPart {
     present: probed.present,
     howTo: 'run the faults tests as root (as CI does), or in a container with CAP_SYS_ADMIN',
   };
+}
+
+/** Fills the file system of `dir` with a filler file until it refuses the next byte, leaving `leaveBytes` free. */
+export function fillDisk(dir: string, leaveBytes = 0): { free: () => void; filled: number; left: number } {
+  const reserve = join(dir, 'reserve.bin');
+  if (leaveBytes > 0) writeFileSync(reserve, Buffer.alloc(leaveBytes, 1));
+  const filler = join(dir, 'filler.bin');
+  const fd = openSync(filler, 'w');
+  let filled = 0;
+  try {
+    // Ever smaller writes, down to single bytes: the file system ends truly full, not merely short of a megabyte.
+    for (const size of [1 << 20, 1 << 16, 4096, 256, 16, 1]) {
+      const chunk = Buffer.alloc(size, 0xaa);
+      for (;;) {
+        try {
+          const n = writeSync(fd, chunk);
+          filled += n;
+          if (n < size) break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+          break;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (leaveBytes > 0) rmSync(reserve);
+  const s = statfsSync(dir);
+  return { free: () => rmSync(filler, { force: true }), filled, left: s.bavail * s.bsize };
 }

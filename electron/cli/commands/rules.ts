@@ -38,7 +38,7 @@ export function rulesCommand(): Command {
       .description(
         "set a site's rules from a JSON file of the rules to change (laid over the current ones; see docs/timesheets.md); every field is checked and nothing is written if one is wrong",
       )
-      .argument('<file>', 'JSON object: any of the rules, and secondApproval: true|false')
+      .argument('<file>', 'JSON object: some or all of the rules, and secondApproval: true|false')
       .requiredOption('--site <code>', 'site')
       .option('--replace', 'rules the file does not give go back to the defaults (secondApproval stays unless given)')
       .option('--json', 'print the rules now in force as JSON'),
