@@ -19,6 +19,7 @@ import { timesheetCommand } from './commands/timesheet.js';
 import { rulesCommand } from './commands/rules.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { auditCommand } from './commands/audit.js';
+import { consoleCommand } from './commands/console.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
 export const EXIT_USAGE = 2;
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   program.addCommand(supervisorCommand());
   program.addCommand(auditCommand());
   program.addCommand(snapshotsCommand());
+  program.addCommand(consoleCommand());
 
   // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.
   const configure = (command: Command): void => {

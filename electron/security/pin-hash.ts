@@ -32,17 +32,25 @@ function derive(pin: string, salt: Buffer, n: number, r: number, p: number): Pro
   });
 }
 
-export async function hashPin(pin: string): Promise<string> {
-  if (!PIN_PATTERN.test(pin)) throw new Error('a PIN is 4 to 8 digits');
+/** A secret (a PIN, the embedded console's admin password) as `scrypt$N$r$p$salt$hash`. */
+export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(pin, salt, N, R, P);
+  const key = await derive(secret, salt, N, R, P);
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-export async function verifyPin(pin: string, stored: string): Promise<boolean> {
+/** Whether `secret` is the one `stored` (from {@link hashSecret}) was made of; false for anything malformed. */
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const key = await derive(pin, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
+  const key = await derive(secret, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
+
+export async function hashPin(pin: string): Promise<string> {
+  if (!PIN_PATTERN.test(pin)) throw new Error('a PIN is 4 to 8 digits');
+  return hashSecret(pin);
+}
+
+export const verifyPin = verifySecret;

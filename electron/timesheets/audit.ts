@@ -35,7 +35,7 @@ function sinceInstant(since: string): Date {
  */
 export async function readAudit(
   client: pg.ClientBase,
-  filter: { employeeNo?: string; since?: string; kind?: string; site?: string; limit?: number },
+  filter: { employeeNo?: string; since?: string; kind?: string; site?: string; login?: string; limit?: number },
 ): Promise<AuditEntry[]> {
   if (filter.kind !== undefined && !KIND.test(filter.kind)) {
     throw new ClockfaceError('INVALID_ARGUMENT', `--kind is an audit kind such as correction.approved or correction, not "${filter.kind}"`);
@@ -61,8 +61,9 @@ export async function readAudit(
      FROM audit_log a LEFT JOIN employees e ON e.id = a.employee_id
      WHERE ($1::bigint IS NULL OR a.employee_id = $1) AND ($2::timestamptz IS NULL OR a.at >= $2)
        AND ($3::text IS NULL OR a.kind = $3 OR a.kind LIKE $3 || '.%') AND ($4::text IS NULL OR a.site = $4)
+       AND ($6::text IS NULL OR a.login = $6)
      ORDER BY a.id DESC LIMIT $5`,
-    [employeeId, since, filter.kind ?? null, filter.site ?? null, limit],
+    [employeeId, since, filter.kind ?? null, filter.site ?? null, limit, filter.login ?? null],
   );
   return rows.reverse().map((r) => ({
     id: Number(r.id),

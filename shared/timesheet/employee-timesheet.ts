@@ -144,7 +144,11 @@ export function employeeTimesheet(employeeId: number, input: PersonInput): Emplo
       flags: dayFlags(
         {
           punches,
-          hasMissingOut: day.pairs.some((pair) => pair.in !== null && pair.out === null),
+          // An IN still within the longest shift at `now` is a shift in progress, not yet a forgotten OUT: today's
+          // grid must not flag everyone who is at work.
+          hasMissingOut: day.pairs.some(
+            (pair) => pair.in !== null && pair.out === null && pair.in.atMs + rules.maxShiftMinutes * MINUTE_MS <= context.nowMs,
+          ),
           hasOutWithoutIn: day.pairs.some((pair) => pair.in === null),
           corrected: corrected[index] === true,
           scheduled,

@@ -50,6 +50,17 @@ const minutes = (day: TimesheetDay | undefined) =>
     flags: day.flags,
   };
 
+describe('a shift in progress', () => {
+  it('an IN within the longest shift at `now` is not a missing OUT yet; once the shift is over, it is', () => {
+    const morning = () => [punch('in', '2026-03-03T08:00+01:00')];
+    const at = (now: string) => daysOf({ punches: morning(), now: new Date(now) }).get('2026-03-03')?.flags;
+    expect(at('2026-03-03T10:00+01:00')).toEqual([]);
+    // 16 h (the default longest shift) after 08:00 is midnight: from then on nobody is still at work.
+    expect(at('2026-03-03T23:59+01:00')).toEqual([]);
+    expect(at('2026-03-04T00:00+01:00')).toEqual(['missing_out']);
+  });
+});
+
 describe('the acceptance examples of issue 17 (Europe/Berlin, 30 min break after 6 h, overtime after 8 h a day)', () => {
   const fullDay = () => [punch('in', '2026-03-03T08:00+01:00'), punch('out', '2026-03-03T18:00+01:00')];
 

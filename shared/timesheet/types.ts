@@ -101,7 +101,8 @@ export interface WorkInterval {
  * - `late`: the first IN is after the scheduled start plus the grace.
  * - `left_early`: the last OUT is before the scheduled end minus the grace.
  * - `low_margin`: a face punch whose match distance reaches `lowMarginDistance`.
- * - `missing_out`: an IN that no OUT closed (within the longest shift); it earns nothing.
+ * - `missing_out`: an IN that no OUT closed (within the longest shift), once that shift is over at `now` (before:
+ *   a shift in progress, no flag); it earns nothing.
  * - `out_without_in`: an OUT with no open IN to close; it earns nothing.
  * - `pin`: a punch made with a PIN rather than a face.
  */

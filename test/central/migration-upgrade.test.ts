@@ -889,6 +889,33 @@ const STEPS: Step[] = [
       expect(old).toBeGreaterThan(0);
     },
   },
+  {
+    version: 120,
+    about: 'the console: console_accounts (the embedded admin) readable by nobody but the owner; punches, corrections and decisions raise clockface_punch; punches indexed by arrival',
+    async before({ admin }) {
+      expect(await flag(admin, "SELECT to_regclass('console_accounts') IS NULL AS x")).toBe(true);
+    },
+    async after({ admin, probe }) {
+      expect(await flag(admin, "SELECT NOT EXISTS (SELECT 1 FROM console_accounts) AS x")).toBe(true);
+      expect(await probe('north', (c) => stateOf(c.query('SELECT 1 FROM console_accounts')))).toBe('42501');
+      const triggers = await admin.query<{ t: string }>(
+        "SELECT tgrelid::regclass::text || '.' || tgname AS t FROM pg_trigger WHERE tgname LIKE '%_notify' AND tgfoid = 'clockface_punch_notify'::regproc ORDER BY 1",
+      );
+      expect(triggers.rows.map((r) => r.t)).toEqual(['correction_decisions.correction_decisions_notify', 'punch_corrections.punch_corrections_notify', 'punches.punches_notify']);
+      expect(await flag(admin, "SELECT to_regclass('punches_by_received') IS NOT NULL AS x")).toBe(true);
+      // A punch raises the notification (heard on the same connection: the embedded central has no other).
+      await admin.query('LISTEN clockface_punch');
+      const heard = new Promise<string>((resolve) => admin.once('notification', (n) => resolve(n.channel)));
+      const [employee] = (await admin.query<{ id: string }>("SELECT id::text FROM employees WHERE employee_no = 'N-1'")).rows;
+      const [kiosk] = (await admin.query<{ id: string }>("SELECT id::text FROM kiosks ORDER BY id LIMIT 1")).rows;
+      await admin.query(
+        `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method, match_distance) VALUES ($1, $2, $3, 'in', now(), 'pin', NULL)`,
+        [randomUUID(), employee?.id, kiosk?.id],
+      );
+      expect(await heard).toBe('clockface_punch');
+      await admin.query('UNLISTEN clockface_punch');
+    },
+  },
 ];
 
 it('every central migration after the first has an upgrade step here', () => {

@@ -11,12 +11,21 @@ import { startBrowserHost } from '../../kiosk/serve/browser-host.js';
 import { buildElectronApp } from '../../main/build.js';
 import { withCentral } from '../central-option.js';
 import { printLine } from '../output.js';
+import { consoleCentral, DEFAULT_CONSOLE_PORT, serveConsole } from './console.js';
 
 /** Browser mode's port for `npm start` (CLOCKFACE_KIOSK_PORT moves it). */
 function kioskPort(env: NodeJS.ProcessEnv = process.env): number {
   const value = env['CLOCKFACE_KIOSK_PORT'];
   const port = value === undefined ? 5180 : Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`CLOCKFACE_KIOSK_PORT must be a port number, got "${value ?? ''}"`);
+  return port;
+}
+
+/** The console's port for `npm start` (CLOCKFACE_CONSOLE_PORT moves it; 0 picks a free one). */
+function consolePort(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env['CLOCKFACE_CONSOLE_PORT'];
+  const port = value === undefined ? DEFAULT_CONSOLE_PORT : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`CLOCKFACE_CONSOLE_PORT must be a port number, got "${value ?? ''}"`);
   return port;
 }
 
@@ -30,7 +39,7 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 /**
  * `npm start`: everything one kiosk needs on one machine. The central database (embedded unless
  * CLOCKFACE_DATABASE_URL names a server), migrated; on the first run a kiosk registered on it and its folder made;
- * then the kiosk itself: the Electron app where its binary is installed, otherwise browser mode with the address
+ * then the back office (console) beside it, and the kiosk itself: the Electron app where its binary is installed, otherwise browser mode with the address
  * to open. Ctrl-C stops everything, central last (after the kiosk's last upload).
  */
 export function startCommand(): Command {
@@ -63,8 +72,12 @@ export function startCommand(): Command {
         printLine(`Clockface embedded central: ${central.url} (schema ${String(schemaVersion)}, data in ${dataDir})`);
       }
 
+      let stopConsole: () => Promise<void> = () => Promise.resolve();
       try {
         const dir = await withCentral({ databaseUrl: centralUrl }, (client, target) => ensureLocalKiosk(client, target.url, localKioskDir()));
+        const backOffice = await serveConsole(await consoleCentral(centralUrl), { host: '127.0.0.1', port: consolePort() });
+        stopConsole = () => backOffice.close();
+        printLine(`Back office (console): ${backOffice.url}  (supervisors, timesheets, corrections; sign in there)`);
         const electron = electronBinary();
         if (electron.path !== null) {
           // The app's main and preload are bundles (a sandboxed preload cannot load modules): build them first.
@@ -89,6 +102,7 @@ export function startCommand(): Command {
         await service.stop();
         core.close();
       } finally {
+        await stopConsole();
         await stopCentral();
         printLine('stopped');
       }
