@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
 import { addDays } from '../../shared/timesheet/index.js';
@@ -10,61 +10,15 @@ import { recentPunches, siteWeek, siteWeekStart, whoIsIn } from '../timesheets/s
 import { findEmployee } from '../timesheets/timesheet-data.js';
 import { employeeTimesheet } from '../timesheets/timesheet-view.js';
 import { trusted } from './html.js';
-import { errorText, t } from './i18n.js';
+import { t } from './i18n.js';
 import { auditPage, correctionsPage } from './pages/corrections.js';
 import type { Flash } from './pages/layout.js';
 import { nowLive, nowPage, type KioskAttention } from './pages/now.js';
 import { setupPage, signInPage } from './pages/sign-in.js';
 import { employeePage, weekGridPage } from './pages/timesheets.js';
 import { LANG_COOKIE, SESSION_COOKIE, type ConsoleContext } from './server.js';
-import type { ConsoleSession } from './sessions.js';
+import { body, change, onCentral, queryOf, refusal, safeBack, sendPage, session, statusOf, takeFlash } from './route-helpers.js';
 import { createEmbeddedAdmin, embeddedSetupNeeded, signIn } from './sign-in.js';
-
-type Body = Record<string, string | undefined>;
-
-const body = (request: FastifyRequest): Body => (typeof request.body === 'object' && request.body !== null ? (request.body as Body) : {});
-const queryOf = (request: FastifyRequest): Body => (typeof request.query === 'object' && request.query !== null ? (request.query as Body) : {});
-
-/** A local path to go back to after a change; anything else (another host, `//evil`) goes to Now. */
-function safeBack(back: string | undefined): string {
-  return back !== undefined && /^\/(?!\/)[\w\-./?=&%]*$/.test(back) ? back : '/now';
-}
-
-function session(request: FastifyRequest): ConsoleSession {
-  const s = request.consoleSession;
-  if (!s) throw new Error('route needs a session');
-  return s;
-}
-
-function takeFlash(request: FastifyRequest): Flash | null {
-  const s = request.consoleSession;
-  if (!s) return null;
-  const flash = s.flash;
-  s.flash = null;
-  return flash;
-}
-
-function sendPage(reply: FastifyReply, html: string, status = 200): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
-}
-
-/** The status a refusal is shown with. */
-function statusOf(e: ClockfaceError): number {
-  if (e.code === 'CENTRAL_PERMISSION_DENIED') return 403;
-  if (e.code.endsWith('_NOT_FOUND')) return 404;
-  return 400;
-}
-
-/** A refusal central or the operation explained, in the person's language; anything else is a bug and goes up. */
-function refusal(request: FastifyRequest, e: unknown): Flash {
-  if (e instanceof ClockfaceError) return { kind: 'error', text: errorText(request.lang, e.code, e.message) };
-  throw e;
-}
-
-/** Runs an operation on the signed-in person's own connection, one at a time per session. */
-function onCentral<T>(request: FastifyRequest, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  return session(request).serial(work);
-}
 
 async function kiosksNeedingAttention(client: pg.Client): Promise<KioskAttention[]> {
   const stale = Date.now() - 10 * 60_000;
@@ -259,18 +213,6 @@ export function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   });
 
   // ---- Corrections --------------------------------------------------------------------------------------------
-  /** Runs a change; its outcome becomes the next page's one-line message; back to the page it came from. */
-  async function change(request: FastifyRequest, reply: FastifyReply, work: (client: pg.Client, b: Body) => Promise<Flash>): Promise<FastifyReply> {
-    const b = body(request);
-    let flash: Flash;
-    try {
-      flash = await onCentral(request, (client) => work(client, b));
-    } catch (e) {
-      flash = refusal(request, e);
-    }
-    session(request).flash = flash;
-    return reply.redirect(safeBack(b['back']), 303);
-  }
   const saved = (request: FastifyRequest, outcome: { id: number; status: 'approved' | 'pending' | 'rejected' }): Flash => ({
     kind: 'ok',
     text: t(request.lang, 'correctionSaved', { id: outcome.id, status: t(request.lang, outcome.status) }),

@@ -22,11 +22,12 @@ export interface Flash {
   text: string;
 }
 
-const NAV: ReadonlyArray<readonly [string, MessageKey]> = [
-  ['/now', 'navNow'],
-  ['/timesheets', 'navTimesheets'],
-  ['/corrections', 'navCorrections'],
-  ['/audit', 'navAudit'],
+/** The menu: each page, and who sees it (central decides what they may do there; the menu only spares them dead ends). */
+const NAV: ReadonlyArray<{ href: string; key: MessageKey; roles: readonly ConsoleRole[] }> = [
+  { href: '/now', key: 'navNow', roles: ['admin', 'supervisor'] },
+  { href: '/timesheets', key: 'navTimesheets', roles: ['admin', 'supervisor'] },
+  { href: '/corrections', key: 'navCorrections', roles: ['admin', 'supervisor'] },
+  { href: '/audit', key: 'navAudit', roles: ['admin', 'supervisor'] },
 ];
 
 /** The hidden field that proves a form came from a page of this console. */
@@ -44,8 +45,8 @@ function header(ctx: PageContext): Html {
   const current = (href: string) => ctx.path === href || ctx.path.startsWith(`${href}/`);
   return html`<header class="top">
   <span class="brand">${t(ctx.lang, 'appName')}</span>
-  <nav aria-label="main"><ul>${NAV.map(
-    ([href, key]) => html`<li><a href="${href}"${current(href) ? html` aria-current="page"` : ''}>${t(ctx.lang, key)}</a></li>`,
+  <nav aria-label="main"><ul>${NAV.filter((item) => item.roles.includes(user.role)).map(
+    ({ href, key }) => html`<li><a href="${href}"${current(href) ? html` aria-current="page"` : ''}>${t(ctx.lang, key)}</a></li>`,
   )}</ul></nav>
   <div class="who"><span>${t(ctx.lang, 'signedInAs')} <strong>${user.login}</strong> (${t(ctx.lang, user.role === 'admin' ? 'roleAdmin' : 'roleSupervisor')})</span>
     ${langSwitch}
