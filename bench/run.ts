@@ -15,6 +15,7 @@ import { kioskSyncSuite } from './suites/kiosk-sync.js';
 import { singleFrameSuite } from './suites/single-frame.js';
 import { uploadSuite } from './suites/upload.js';
 import { timesheetSuite } from './suites/timesheet.js';
+import { consoleSuite } from './suites/console.js';
 import { missingParts } from './support/missing-parts.js';
 
 export interface BenchOptions {
@@ -30,7 +31,7 @@ export interface BenchSuite {
 }
 
 // Two parts of one suite: `npm run bench -- kiosk` runs (and results.json replaces) both.
-const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, singleFrameSuite, kioskE2eSuite, centralSuite, uploadSuite, timesheetSuite];
+const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, singleFrameSuite, kioskE2eSuite, centralSuite, uploadSuite, timesheetSuite, consoleSuite];
 
 const program = new Command('npm run bench --')
   .description('Clockface benchmarks: every suite compares alternatives in one run')

@@ -42,6 +42,8 @@ export type ErrorCode =
   /** Supervisor logins: a login of that name exists on the server; no supervisor of that name. */
   | 'LOGIN_EXISTS'
   | 'SUPERVISOR_NOT_FOUND'
+  /** Roster import in mirror mode: a site would lose more than the allowed share of its active employees. */
+  | 'MASS_DEACTIVATION_REFUSED'
   | 'KIOSK_DB_TOO_NEW'
   | 'KIOSK_DB_INVALID'
   | 'KIOSK_NOT_INITIALISED'

@@ -21,10 +21,10 @@ import { eachCentral, label, type BenchCentral } from '../support/bench-centrals
  * server, 10M other punches (the issue's figures; the embedded central gets the quick filler).
  */
 
-const SITE = 'berlin';
-const FROM = '2026-11-01';
-const TO = '2026-11-30';
-const RULES = { ...DEFAULT_RULES, autoBreak: { afterWorkedMinutes: 360, breakMinutes: 30 }, dailyOvertimeAfterMinutes: 480 };
+export const SITE = 'berlin';
+export const FROM = '2026-11-01';
+export const TO = '2026-11-30';
+export const RULES = { ...DEFAULT_RULES, autoBreak: { afterWorkedMinutes: 360, breakMinutes: 30 }, dailyOvertimeAfterMinutes: 480 };
 
 interface Profile {
   employees: number;
@@ -32,7 +32,7 @@ interface Profile {
 }
 
 /** The month's punches (workdays of November 2026 in Berlin, UTC+1), written by SQL; returns how many. */
-async function fillMonth(admin: pg.Client, employees: number): Promise<number> {
+export async function fillMonth(admin: pg.Client, employees: number): Promise<number> {
   await admin.query(
     `INSERT INTO employees (employee_no, full_name, site)
      SELECT 'T' || lpad(g::text, 6, '0'), 'Timesheet Employee ' || g, $1 FROM generate_series(1, $2::int) g ORDER BY g`,

@@ -18,7 +18,8 @@ export interface RegisteredKiosk {
   settings: KioskConnectionSettings;
 }
 
-const KIOSK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** A kiosk's name: it becomes part of its login role's name and of file names, so a plain token. */
+export const KIOSK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** Sessions a kiosk login may hold at once (it uses about 3: listen, upload, sync). */
 export const KIOSK_CONNECTION_LIMIT = 8;

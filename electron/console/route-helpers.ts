@@ -53,7 +53,13 @@ export function onCentral<T>(request: FastifyRequest, work: (client: pg.Client) 
 }
 
   /** Runs a change; its outcome becomes the next page's one-line message; back to the page it came from. */
-export async function change(request: FastifyRequest, reply: FastifyReply, work: (client: pg.Client, b: Body) => Promise<Flash>): Promise<FastifyReply> {
+export async function change(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  work: (client: pg.Client, b: Body) => Promise<Flash>,
+  /** Where to go afterwards; by default the form's own `back` field (a local path). */
+  back?: string,
+): Promise<FastifyReply> {
   const b = body(request);
   let flash: Flash;
   try {
@@ -62,5 +68,5 @@ export async function change(request: FastifyRequest, reply: FastifyReply, work:
     flash = refusal(request, e);
   }
   session(request).flash = flash;
-  return reply.redirect(safeBack(b['back']), 303);
+  return reply.redirect(back ?? safeBack(b['back']), 303);
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
 import { addDays } from '../../shared/timesheet/index.js';
-import { listKiosks } from '../central/kiosk-fleet.js';
+import { byAttention, listKiosks, type FleetThresholds } from '../central/kiosk-fleet.js';
 import { readAudit } from '../timesheets/audit.js';
 import { addPunch, decideCorrection, listCorrections, movePunch, voidPunch } from '../timesheets/corrections.js';
 import { readSite, readSites } from '../timesheets/site-settings.js';
@@ -19,12 +19,19 @@ import { employeePage, weekGridPage } from './pages/timesheets.js';
 import { LANG_COOKIE, SESSION_COOKIE, type ConsoleContext } from './server.js';
 import { body, change, onCentral, queryOf, refusal, safeBack, sendPage, session, statusOf, takeFlash } from './route-helpers.js';
 import { createEmbeddedAdmin, embeddedSetupNeeded, signIn } from './sign-in.js';
+import { employeeRoutes } from './routes/employees.js';
+import { reportRoutes } from './routes/reports.js';
+import { rulesRoutes } from './routes/rules.js';
+import { punchesWithSnapshots, snapshotRoutes } from './routes/snapshots.js';
+import { kioskRoutes } from './routes/kiosks.js';
+import { rosterImportRoutes } from './routes/roster-import.js';
 
-async function kiosksNeedingAttention(client: pg.Client): Promise<KioskAttention[]> {
-  const stale = Date.now() - 10 * 60_000;
-  return (await listKiosks(client))
-    .filter((k) => k.revokedAt === null && k.droppedAt === null && (k.lastSeenAt === null || k.lastSeenAt.getTime() < stale))
-    .map((k) => ({ name: k.name, site: k.site, lastSeenAt: k.lastSeenAt }));
+/** The kiosks with a problem, judged as on the Kiosks page and by `kiosk list` (kiosk-fleet.ts), worst first. */
+async function kiosksNeedingAttention(client: pg.Client, fleet: FleetThresholds): Promise<KioskAttention[]> {
+  return (await listKiosks(client, fleet))
+    .filter((k) => !k.status.includes('ok') && !k.status.includes('revoked'))
+    .sort(byAttention)
+    .map((k) => ({ name: k.name, site: k.site, lastSeenAt: k.lastSeenAt, status: k.status }));
 }
 
 async function liveFragment(request: FastifyRequest, client: pg.Client): Promise<string> {
@@ -116,7 +123,7 @@ export function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get('/now', async (request, reply) => {
     const { live, kiosks } = await onCentral(request, async (client) => ({
       live: await liveFragment(request, client),
-      kiosks: session(request).role === 'admin' ? await kiosksNeedingAttention(client) : null,
+      kiosks: session(request).role === 'admin' ? await kiosksNeedingAttention(client, ctx.fleet) : null,
     }));
     return sendPage(reply, nowPage(ctx.pageContext(request, reply), trusted(live), kiosks, takeFlash(request)));
   });
@@ -182,7 +189,7 @@ export function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
         const week = site === undefined ? null : await siteWeek(client, site, q['week'] || undefined);
         return { sites, week };
       });
-      return sendPage(reply, weekGridPage(ctx.pageContext(request, reply), sites, week, takeFlash(request)));
+      return sendPage(reply, weekGridPage(ctx.pageContext(request, reply), sites, week, takeFlash(request), Number(q['page'] ?? 0) || 0));
     } catch (e) {
       const flash = refusal(request, e);
       const sites = await onCentral(request, async (client) => (await readSites(client)).map((s) => s.site));
@@ -201,10 +208,12 @@ export function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
           from = siteWeekStart(await readSite(client, who.site));
           to = addDays(from, 6);
         }
-        return employeeTimesheet(client, request.params.no, { from, to });
+        const sheet = await employeeTimesheet(client, request.params.no, { from, to });
+        const ids = sheet.days.flatMap((d) => d.punches.map((p) => p.id));
+        return { ...sheet, snapshots: await punchesWithSnapshots(client, ids) };
       });
       if (sheet.days.length > 62) throw new ClockfaceError('INVALID_ARGUMENT', 'show at most 62 days at a time');
-      return sendPage(reply, employeePage(ctx.pageContext(request, reply), sheet, takeFlash(request)));
+      return sendPage(reply, employeePage(ctx.pageContext(request, reply), sheet, takeFlash(request), sheet.snapshots));
     } catch (e) {
       const flash = refusal(request, e);
       const pc = ctx.pageContext(request, reply);
@@ -263,4 +272,11 @@ export function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       return sendPage(reply, auditPage(ctx.pageContext(request, reply), [], filter, flash), statusOf(e as ClockfaceError));
     }
   });
+
+  employeeRoutes(app, ctx);
+  rulesRoutes(app, ctx);
+  reportRoutes(app, ctx);
+  snapshotRoutes(app, ctx);
+  kioskRoutes(app, ctx);
+  rosterImportRoutes(app, ctx);
 }

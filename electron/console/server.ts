@@ -9,6 +9,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ClockfaceError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
+import { FLEET_THRESHOLDS, type FleetThresholds } from '../central/kiosk-fleet.js';
 import { buildConsoleAssets } from './assets.js';
 import { consoleRoutes } from './routes.js';
 import { SessionStore, type ConsoleSession } from './sessions.js';
@@ -28,12 +29,14 @@ export interface ConsoleServerOptions {
   tls?: { certFile: string; keyFile: string };
   /** A session unused this long is ended. Default 30 minutes. */
   idleMs?: number;
-  /** The embedded central has no NOTIFY across connections: the Now page's feed looks this often. Default 2 s. */
+  /** The embedded central has no NOTIFY across connections: the Now page's feed looks this often. Default 1 s. */
   pollMs?: number;
   /** Sign-in attempts allowed per address, and per login, in `signInWindowMs`. */
   signInPerAddress?: number;
   signInPerLogin?: number;
   signInWindowMs?: number;
+  /** When a kiosk counts as offline, backlogged or behind on its roster (defaults: kiosk-fleet.ts FLEET_THRESHOLDS). */
+  fleet?: Partial<FleetThresholds>;
 }
 
 export interface ConsoleServer {
@@ -58,8 +61,27 @@ export interface ConsoleContext {
   secure: boolean;
   pollMs: number;
   signIn: { perAddress: number; perLogin: number; windowMs: number };
+  fleet: FleetThresholds;
   /** The context a page renders with (CSRF token, language, who is signed in). */
   pageContext(request: FastifyRequest, reply: FastifyReply): PageContext;
+}
+
+/**
+ * Where a change carries its CSRF token: a form's `_csrf` field (or, as the plugin's default allows, a header). A
+ * multipart form (the roster upload) is checked before its body is read, so that a forged upload is refused before a
+ * byte of it reaches the disk: it carries the token in its action's query instead (only multipart may, so ordinary
+ * forms keep tokens out of addresses).
+ */
+function csrfToken(request: FastifyRequest): string | undefined {
+  const fromBody = (request.body as { _csrf?: unknown } | undefined)?._csrf;
+  if (typeof fromBody === 'string') return fromBody;
+  for (const name of ['csrf-token', 'xsrf-token', 'x-csrf-token', 'x-xsrf-token']) {
+    const header = request.headers[name];
+    if (typeof header === 'string') return header;
+  }
+  if (!(request.headers['content-type'] ?? '').startsWith('multipart/form-data')) return undefined;
+  const fromQuery = (request.query as { _csrf?: unknown } | undefined)?._csrf;
+  return typeof fromQuery === 'string' ? fromQuery : undefined;
 }
 
 /** Paths anyone may load without a session. */
@@ -107,6 +129,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   await app.register(fastifyCsrf, {
     cookieKey: 'cf_csrf',
     cookieOpts: { path: '/', signed: true, httpOnly: true, sameSite: 'strict', secure },
+    getToken: csrfToken,
   });
   await app.register(fastifyRateLimit, { global: false });
 
@@ -114,7 +137,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     central: options.central,
     sessions,
     secure,
-    pollMs: options.pollMs ?? 2_000,
+    pollMs: options.pollMs ?? 1_000,
+    fleet: { ...FLEET_THRESHOLDS, ...options.fleet },
     signIn: {
       perAddress: options.signInPerAddress ?? 20,
       perLogin: options.signInPerLogin ?? 10,
@@ -177,6 +201,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     }
     if (error instanceof ClockfaceError && error.code === 'CENTRAL_UNREACHABLE') {
       return reply.code(503).type('text/plain; charset=utf-8').send(t(lang, 'signInUnreachable'));
+    }
+    // The framework's own refusals (a body too large, a content type a route does not take, a malformed request) keep
+    // their 4xx status and say so in one line; only what is left is ours, logged and answered 500.
+    if (status >= 400 && status < 500) {
+      const text = lang === 'zh' ? `请求无效（${status}）。请返回重试。` : `That request could not be handled (${status}). Go back and try again.`;
+      return reply.code(status).type('text/plain; charset=utf-8').send(text);
     }
     log.error('console request failed', { path: request.url.split('?')[0], error: error instanceof Error ? error.message : String(error) });
     return reply.code(500).type('text/plain; charset=utf-8').send(lang === 'zh' ? '出错了。请重试；如持续出现，请联系 IT。' : 'Something went wrong. Try again; if it lasts, call IT.');

@@ -16,7 +16,16 @@ import {
   type MatchPolicyConfig,
   type TemplateHit,
 } from '../../shared/kiosk/match-policy.js';
-import { CentralGateway, closeSession, type EnrolOutcome, type EnrolRequest, type OpenCentralSession, type RosterListener, type RosterListenerEvents } from './central/index.js';
+import {
+  CentralGateway,
+  closeSession,
+  type EnrolOutcome,
+  type EnrolRequest,
+  type HeartbeatHealth,
+  type OpenCentralSession,
+  type RosterListener,
+  type RosterListenerEvents,
+} from './central/index.js';
 import { openKioskDbRecovering, type KioskDbRecovery } from './store/kiosk-db-recovery.js';
 import type { KioskDatabase } from './store/kiosk-db.js';
 import { systemClock, type KioskClock } from './kiosk-clock.js';
@@ -303,7 +312,7 @@ export class KioskCore {
     let session: OpenCentralSession | null = null;
     try {
       session = await this.connectPrimary();
-      const report = { appVersion: this.options.appVersion ?? '0.1.0', pending: status.pending, refused: status.refused };
+      const report = { appVersion: this.options.appVersion ?? '0.1.0', pending: status.pending, refused: status.refused, health: this.health() };
       this.clockOffsetMs = await this.central.heartbeat(session, report, () => this.now());
       this.uploader.noteContact();
     } catch (e) {
@@ -318,6 +327,22 @@ export class KioskCore {
       await closeSession(session);
     }
     return stored;
+  }
+
+  /** What the heartbeat tells central about this kiosk's health (IT's fleet view: electron/central/kiosk-fleet.ts). */
+  private health(): HeartbeatHealth {
+    const now = this.now().getTime();
+    // Ages on the kiosk clock, from times it stamped on the same clock: central turns them into its own times.
+    const secondsSince = (iso: string | null) => (iso === null ? null : (now - Date.parse(iso)) / 1000);
+    return {
+      intervalSeconds: this.settings.pollSeconds,
+      oldestPendingAgeS: secondsSince(this.uploader.punches.oldestPendingAt()),
+      rosterWatermark: getMeta(this.db, 'roster_watermark'),
+      rosterSyncAgeS: secondsSince(getMeta(this.db, 'last_sync_at')),
+      templates: this.sync.counts().templates,
+      vectorEngine: this.index.engine,
+      lastUploadError: this.uploader.standingUploadError(),
+    };
   }
 
   /** One analysed frame (Node face engine) through the policy; see {@link processDescriptor}. */

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ClockfaceError } from '../../shared/errors.js';
+import { DEFAULT_POLL_SECONDS } from '../../shared/kiosk/heartbeat.js';
 import { DEFAULT_MATCH_POLICY } from '../../shared/kiosk/match-policy.js';
 
 /**
@@ -44,7 +45,7 @@ export const kioskSettingsSchema = z.object({
   /** Ask central's index when the cache knows nobody and central is reachable. */
   centralFallback: z.boolean().default(true),
   /** Seconds between polls of the change feed; notifications make changes arrive sooner. */
-  pollSeconds: z.number().positive().max(3600).default(30),
+  pollSeconds: z.number().positive().max(3600).default(DEFAULT_POLL_SECONDS),
   /** The optional active check: after recognition, turn the head to a side chosen at random before the punch. */
   liveness: z.enum(['off', 'turn-head']).default('off'),
   /**

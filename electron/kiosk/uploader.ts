@@ -111,6 +111,15 @@ export class Uploader {
     return failure;
   }
 
+  /**
+   * The upload failure worth telling central about at a heartbeat: one central itself gave (a per-kiosk limit) stands
+   * until the punches go; a link failure is over the moment central is reached, so saying it then would mislead IT.
+   */
+  standingUploadError(): ErrorCode | null {
+    const error = this.status.uploadError;
+    return error && !LINK_DOWN.has(error.code) ? error.code : null;
+  }
+
   /** A roster sync failed (the roster may come from a replica: `connected` is the primary's, and stays). */
   noteDownload(error: unknown | null): void {
     this.status.downloadError = error === null ? null : centralFailure(error, this.clock.now());

@@ -8,8 +8,9 @@ export interface EmployeeDetails {
   department: string | null;
   site: string;
   active: boolean;
-  pinSet: boolean;
-  templates: number;
+  /** null when this login may not know (a supervisor reads no PIN hashes and no templates). */
+  pinSet: boolean | null;
+  templates: number | null;
   punches: number;
   lastPunchAt: Date | null;
   erasedAt: Date | null;
@@ -17,14 +18,19 @@ export interface EmployeeDetails {
   updatedAt: Date;
 }
 
+/** Employees by site and status; `search` matches the number or the name (case-insensitive), at most `limit`. */
 export async function listEmployees(
   client: pg.ClientBase,
-  filter: { site?: string; includeInactive: boolean },
+  filter: { site?: string; includeInactive: boolean; search?: string; limit?: number },
 ): Promise<EmployeeDetails[]> {
-  return queryDetails(client, 'WHERE ($1::text IS NULL OR e.site = $1) AND ($2 OR e.active)', [
-    filter.site ?? null,
-    filter.includeInactive,
-  ]);
+  const like = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  return queryDetails(
+    client,
+    `WHERE ($1::text IS NULL OR e.site = $1) AND ($2 OR e.active)
+       AND ($3::text IS NULL OR e.employee_no ILIKE $3 OR e.full_name ILIKE $3)`,
+    [filter.site ?? null, filter.includeInactive, like],
+    filter.limit,
+  );
 }
 
 export async function showEmployee(client: pg.ClientBase, employeeNo: string): Promise<EmployeeDetails> {
@@ -33,27 +39,33 @@ export async function showEmployee(client: pg.ClientBase, employeeNo: string): P
   return found;
 }
 
-async function queryDetails(client: pg.ClientBase, where: string, params: unknown[]): Promise<EmployeeDetails[]> {
+async function queryDetails(client: pg.ClientBase, where: string, params: unknown[], limit?: number): Promise<EmployeeDetails[]> {
+  // A supervisor (the console) reads employees but no PIN hashes and no face templates: ask only what this login may.
+  const { rows: can } = await client.query<{ pin: boolean; templates: boolean }>(
+    "SELECT has_column_privilege('employees', 'pin_hash', 'SELECT') AS pin, has_table_privilege('face_templates', 'SELECT') AS templates",
+  );
+  const pinColumn = can[0]?.pin ? 'e.pin_hash IS NOT NULL' : 'NULL::boolean';
+  const templatesColumn = can[0]?.templates ? '(SELECT count(*)::int FROM face_templates t WHERE t.employee_id = e.id)' : 'NULL::int';
   const { rows } = await client.query<{
     employee_no: string;
     full_name: string;
     department: string | null;
     site: string;
     active: boolean;
-    pin_set: boolean;
-    templates: number;
+    pin_set: boolean | null;
+    templates: number | null;
     punches: number;
     last_punch_at: Date | null;
     erased_at: Date | null;
     created_at: Date;
     updated_at: Date;
   }>(
-    `SELECT e.employee_no, e.full_name, e.department, e.site, e.active, e.pin_hash IS NOT NULL AS pin_set,
-            (SELECT count(*)::int FROM face_templates t WHERE t.employee_id = e.id) AS templates,
+    `SELECT e.employee_no, e.full_name, e.department, e.site, e.active, ${pinColumn} AS pin_set,
+            ${templatesColumn} AS templates,
             (SELECT count(*)::int FROM punches p WHERE p.employee_id = e.id) AS punches,
             (SELECT max(p.punched_at) FROM punches p WHERE p.employee_id = e.id) AS last_punch_at,
             e.erased_at, e.created_at, e.updated_at
-     FROM employees e ${where} ORDER BY e.employee_no`,
+     FROM employees e ${where} ORDER BY e.employee_no${limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.trunc(limit))}`}`,
     params,
   );
   return rows.map((r) => ({

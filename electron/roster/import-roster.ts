@@ -8,6 +8,7 @@ import { nodeFaceEngine } from '../face/node-face-engine.js';
 import { analyzePhoto, EnrolmentRefused, sha256, storeTemplateGuarded, type PhotoVerdict } from './enrol-photos.js';
 import { hashPin, NEW_PIN_PATTERN, verifyPin } from '../security/pin-hash.js';
 import { parseRoster, type RosterRow, type RowError, type RowErrorCode } from './roster-csv.js';
+import { applyMirror, mirrorRefusal, planMirror, type MirrorOptions, type MirrorSummary } from './roster-mirror.js';
 import {
   enrolledPhotoHashes,
   ensureSite,
@@ -27,6 +28,28 @@ export interface ImportOptions {
   threshold?: number;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Mirror mode: deactivate the active employees of the file's sites whom the file does not name (roster-mirror.ts). */
+  mirror?: MirrorOptions;
+  /**
+   * Verdicts on photos by their sha256, kept by the caller between a preview (dry run) and its apply, so the apply
+   * does not run the face engine over the same photos again. Held in memory only.
+   */
+  photoVerdicts?: Map<string, PhotoVerdict>;
+}
+
+export type RowOutcome = UpsertOutcome | 'failed';
+
+/** One row of the file and what became (or, on a dry run, would become) of it. */
+export interface RowResult {
+  line: number;
+  employeeNo: string | null;
+  /** Null for a row that could not be read (its fields are not trusted). */
+  fullName: string | null;
+  site: string | null;
+  outcome: RowOutcome;
+  templatesAdded: number;
+  code?: RowErrorCode;
+  reason?: string;
 }
 
 export interface ImportSummary {
@@ -40,6 +63,10 @@ export interface ImportSummary {
   templatesAdded: number;
   sitesCreated: string[];
   errors: RowError[];
+  /** Every row of the file by line: the errors above, and what the valid rows did. */
+  results: RowResult[];
+  /** Mirror mode's deactivations; null without mirror mode. */
+  mirror: MirrorSummary | null;
 }
 
 interface PreparedTemplate extends NewTemplate {
@@ -125,7 +152,11 @@ const MAX_ROSTER_BYTES = 64 * 2 ** 20;
 /**
  * Imports a roster file: validates every row, enrols photos, applies valid rows in batches (each row all or
  * nothing, inside a savepoint), reports every bad row with its line and reason. Re-running the same file changes
- * nothing. With dryRun, everything is checked and then rolled back.
+ * nothing. With dryRun, everything is checked and then rolled back: the summary is the preview of the real run.
+ *
+ * In mirror mode the deactivations are planned before anything is written, so a refusal (a site over the cap)
+ * leaves central as it was; they are applied after the rows, so a run that dies half-way has added people but
+ * taken no one away.
  */
 export async function importRoster(client: pg.ClientBase, file: string, options: ImportOptions): Promise<ImportSummary> {
   const bytes = readRosterFile(file);
@@ -133,6 +164,9 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
     file,
     ...(options.photosDir !== undefined ? { photosDir: options.photosDir } : {}),
   });
+  // Before anything else, the progress line included: a refused mirror import does nothing but say why.
+  const mirror = options.mirror ? await planMirror(client, new Set(rows.map((r) => r.site)), namedInFile(rows, errors), options.mirror) : null;
+  if (mirror?.refused && !options.dryRun) throw mirrorRefusal(mirror);
   const total = rows.length + errors.length;
   let done = errors.length;
   const tick = () => options.onProgress?.(++done, total);
@@ -141,7 +175,7 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
   const numbers = rows.map((r) => r.employeeNo);
   const existing = await findEmployees(client, numbers);
   const enrolled = await enrolledPhotoHashes(client, numbers);
-  const verdicts = new Map<string, PhotoVerdict>();
+  const verdicts = options.photoVerdicts ?? new Map<string, PhotoVerdict>();
   const summary: ImportSummary = {
     file,
     dryRun: options.dryRun,
@@ -153,18 +187,23 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
     templatesAdded: 0,
     sitesCreated: [],
     errors,
+    results: [],
+    mirror,
   };
   const sitesCreated = new Set<string>();
+  const applied: RowResult[] = [];
   const batchSize = options.batchSize ?? 200;
 
   for (let start = 0; start < rows.length; start += batchSize) {
     // Photos are analysed before the transaction opens: no transaction waits on the face engine.
     const batch = await prepare(rows.slice(start, start + batchSize), existing, enrolled, verdicts, errors, tick);
-    await applyBatch(client, batch, options, { summary, errors, sitesCreated, tick });
+    await applyBatch(client, batch, options, { summary, errors, sitesCreated, applied, tick });
   }
+  if (mirror && !options.dryRun) mirror.deactivated = await applyMirror(client, mirror);
   summary.failed = errors.length;
   summary.errors = [...errors].sort((a, b) => a.line - b.line);
   summary.sitesCreated = [...sitesCreated].sort();
+  summary.results = rowResults(rows, summary.errors, applied);
   log.info('roster import finished', {
     rows: total,
     created: summary.created,
@@ -172,8 +211,35 @@ export async function importRoster(client: pg.ClientBase, file: string, options:
     unchanged: summary.unchanged,
     failed: summary.failed,
     dryRun: options.dryRun,
+    ...(mirror ? { deactivations: mirror.deactivations.length, deactivated: mirror.deactivated, refused: mirror.refused } : {}),
   });
   return summary;
+}
+
+/** Every employee number the file names, its refused rows' included (see planMirror). */
+function namedInFile(rows: readonly RosterRow[], errors: readonly RowError[]): Set<string> {
+  const named = new Set(rows.map((r) => r.employeeNo));
+  for (const e of errors) if (e.employeeNo !== null) named.add(e.employeeNo);
+  return named;
+}
+
+/** The rows in file order: the applied ones as they went, the refused ones with their code and reason. */
+function rowResults(rows: readonly RosterRow[], errors: readonly RowError[], applied: readonly RowResult[]): RowResult[] {
+  const byLine = new Map(rows.map((r) => [r.line, r]));
+  const failed = errors.map((e): RowResult => {
+    const row = byLine.get(e.line);
+    return {
+      line: e.line,
+      employeeNo: e.employeeNo,
+      fullName: row?.fullName ?? null,
+      site: row?.site ?? null,
+      outcome: 'failed',
+      templatesAdded: 0,
+      code: e.code,
+      reason: e.reason,
+    };
+  });
+  return [...applied, ...failed].sort((a, b) => a.line - b.line);
 }
 
 /** The roster file's bytes: a regular file of sane size (`roster import /dev/zero`, or a FIFO, would read forever). */
@@ -200,7 +266,7 @@ async function applyBatch(
   client: pg.ClientBase,
   batch: Awaited<ReturnType<typeof prepare>>,
   options: ImportOptions,
-  into: { summary: ImportSummary; errors: ImportSummary['errors']; sitesCreated: Set<string>; tick: () => void },
+  into: { summary: ImportSummary; errors: ImportSummary['errors']; sitesCreated: Set<string>; applied: RowResult[]; tick: () => void },
 ): Promise<void> {
   await client.query('BEGIN');
   try {
@@ -213,6 +279,8 @@ async function applyBatch(
         if (result.siteCreated) into.sitesCreated.add(p.row.site);
         into.summary[result.outcome]++;
         into.summary.templatesAdded += result.templatesAdded;
+        const { line, employeeNo, fullName, site } = p.row;
+        into.applied.push({ line, employeeNo, fullName, site, outcome: result.outcome, templatesAdded: result.templatesAdded });
       } catch (e) {
         await client.query('ROLLBACK TO SAVEPOINT roster_row');
         const code: RowErrorCode = e instanceof EnrolmentRefused ? e.code : 'DATABASE_REFUSED';

@@ -127,8 +127,8 @@ export interface RecentPunch {
   receivedAt: Date;
 }
 
-/** The latest punches central received that this login may read (row-level security decides which). */
-export async function recentPunches(client: pg.ClientBase, limit = 25): Promise<RecentPunch[]> {
+/** The latest punches central received that this login may read (row-level security decides which), or one person's. */
+export async function recentPunches(client: pg.ClientBase, limit = 25, employeeNo?: string): Promise<RecentPunch[]> {
   const rows = await query<{
     id: string;
     site: string;
@@ -143,8 +143,9 @@ export async function recentPunches(client: pg.ClientBase, limit = 25): Promise<
     client,
     `SELECT p.id::text, e.site, e.employee_no, e.full_name, p.direction, p.method, k.name AS kiosk, p.punched_at, p.received_at
      FROM punches p JOIN employees e ON e.id = p.employee_id JOIN kiosks k ON k.id = p.kiosk_id
+     WHERE ($2::text IS NULL OR e.employee_no = $2)
      ORDER BY p.received_at DESC, p.id DESC LIMIT $1`,
-    [limit],
+    [limit, employeeNo ?? null],
   );
   return rows.map((r) => ({
     id: r.id,

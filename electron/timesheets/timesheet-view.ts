@@ -301,3 +301,60 @@ export async function payrollReport(
   }
   return rows.sort((a, b) => a.employeeNo.localeCompare(b.employeeNo) || a.site.localeCompare(b.site));
 }
+
+/** One person's day under the site's rules, for the daily timesheet export. */
+export interface DailyRow {
+  employeeNo: string;
+  fullName: string;
+  site: string;
+  day: string;
+  /** The first IN and last OUT that count, on the site's wall clock (`YYYY-MM-DD HH:MM`). */
+  firstIn: string | null;
+  lastOut: string | null;
+  workedMinutes: number;
+  breakMinutes: number;
+  regularMinutes: number;
+  overtimeMinutes: number;
+  paidMinutes: number;
+  flags: DayFlag[];
+}
+
+/**
+ * Every person's every day with something on it, under each site's rules and approved corrections: the same load as
+ * the payroll export, one row per day instead of one per person.
+ */
+export async function dailyTimesheets(
+  client: pg.ClientBase,
+  range: { from: string; to: string; site?: string; now?: Date },
+): Promise<DailyRow[]> {
+  const period = checkedPeriod(range.from, range.to);
+  const sites = range.site === undefined ? await readSites(client) : [await readSite(client, range.site)];
+  const rows: DailyRow[] = [];
+  for (const site of sites) {
+    const st = await loadSiteTimesheets(client, { site, period, ...(range.now ? { now: range.now } : {}) });
+    for (const sheet of st.sheets.employees) {
+      const who = st.employees.get(sheet.employeeId);
+      if (!who) continue;
+      for (const d of sheet.days) {
+        if (d.punches.length === 0 && d.flags.length === 0) continue;
+        const firstIn = d.punches.find((p) => p.direction === 'in');
+        const lastOut = d.punches.findLast((p) => p.direction === 'out');
+        rows.push({
+          employeeNo: who.employeeNo,
+          fullName: who.fullName,
+          site: site.site,
+          day: d.day,
+          firstIn: firstIn ? localTime(firstIn.at, site.timeZone) : null,
+          lastOut: lastOut ? localTime(lastOut.at, site.timeZone) : null,
+          workedMinutes: d.workedMinutes,
+          breakMinutes: d.breakMinutes,
+          regularMinutes: d.regularMinutes,
+          overtimeMinutes: d.overtimeMinutes,
+          paidMinutes: d.roundedMinutes,
+          flags: d.flags,
+        });
+      }
+    }
+  }
+  return rows.sort((a, b) => a.employeeNo.localeCompare(b.employeeNo) || a.day.localeCompare(b.day) || a.site.localeCompare(b.site));
+}

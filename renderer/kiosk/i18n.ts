@@ -124,6 +124,7 @@ const en = {
     SECOND_APPROVAL_REQUIRED: EN_NOT_ON_KIOSK,
     LOGIN_EXISTS: EN_NOT_ON_KIOSK,
     SUPERVISOR_NOT_FOUND: EN_NOT_ON_KIOSK,
+    MASS_DEACTIVATION_REFUSED: EN_NOT_ON_KIOSK,
     BRIDGE_INVALID: 'The screen and the kiosk did not understand each other. Reload the page; if it happens again, ask IT.',
     /** Without a lock time: the admin session ended (idle, or the kiosk restarted). */
     ADMIN_LOCKED: 'Admin mode has ended. Enter the admin PIN again.',
@@ -296,6 +297,7 @@ const zh: Strings = {
     SECOND_APPROVAL_REQUIRED: ZH_NOT_ON_KIOSK,
     LOGIN_EXISTS: ZH_NOT_ON_KIOSK,
     SUPERVISOR_NOT_FOUND: ZH_NOT_ON_KIOSK,
+    MASS_DEACTIVATION_REFUSED: ZH_NOT_ON_KIOSK,
     BRIDGE_INVALID: '屏幕与打卡机通信出错。请刷新页面；如再次出现，请联系 IT。',
     ADMIN_LOCKED: '管理模式已结束。请重新输入管理密码。',
     ADMIN_PIN_WRONG: '管理密码错误。',

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import { databaseRoles } from '../../electron/central/database-roles.js';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
 import type { RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { migrateCentral } from '../../electron/central/migrate.js';
@@ -8,6 +9,7 @@ import { scramSha256Verifier } from '../../electron/central/scram.js';
 import { toVectorLiteral } from '../../electron/central/vector-literal.js';
 import { CENTRAL_MIGRATIONS_DIR } from '../../electron/config/paths.js';
 import { loadMigrationFiles } from '../../electron/sql/migration-files.js';
+import { sendHeartbeat, type HeartbeatHealth } from '../../electron/kiosk/central/index.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { centralFactories, serverFactories, type CentralFactory, type TestCentral } from '../support/centrals.js';
 import { asKiosk } from '../support/kiosk-session.js';
@@ -31,6 +33,16 @@ const FILES = loadMigrationFiles(CENTRAL_MIGRATIONS_DIR);
 const upTo = (version: number) => FILES.filter((f) => f.version <= version);
 const previous = (version: number) => Math.max(...FILES.filter((f) => f.version < version).map((f) => f.version));
 
+/** What a kiosk of 0130's release reports at its heartbeat (step 130). */
+const HEALTH_0130: HeartbeatHealth = {
+  intervalSeconds: 30,
+  oldestPendingAgeS: 600,
+  rosterWatermark: '5',
+  rosterSyncAgeS: 40,
+  templates: 3,
+  vectorEngine: 'sqlite-vss',
+  lastUploadError: 'CENTRAL_LIMIT',
+};
 const JPEG = Buffer.from('ffd8ffe000104a46494600010100ffd9', 'hex');
 const NOT_JPEG = Buffer.from('01020304', 'hex');
 const PIN_HASH = 'scrypt$ln=14,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
@@ -65,6 +77,21 @@ interface Ctx extends Base {
   /** Like `as`, inside a transaction that is rolled back: "could the kiosk do this", leaving nothing behind. */
   probe<T>(kiosk: KioskName, body: (c: pg.ClientBase) => Promise<T>): Promise<T>;
   roleOf(kiosk: KioskName): string;
+}
+
+/** Runs body as one of this database's group roles (SET LOCAL ROLE on the owner's connection), rolled back after. */
+async function asGroup<T>(admin: pg.Client, kind: 'admin' | 'supervisor', body: (c: pg.Client) => Promise<T>, end: 'COMMIT' | 'ROLLBACK' = 'ROLLBACK'): Promise<T> {
+  const roles = await databaseRoles(admin);
+  await admin.query('BEGIN');
+  try {
+    await admin.query(`SET LOCAL ROLE ${admin.escapeIdentifier(roles[kind])}`);
+    const result = await body(admin);
+    await admin.query(end);
+    return result;
+  } catch (e) {
+    await admin.query('ROLLBACK');
+    throw e;
+  }
 }
 
 /** The SQLSTATE a statement fails with, or 'ok'. */
@@ -914,6 +941,72 @@ const STEPS: Step[] = [
       );
       expect(await heard).toBe('clockface_punch');
       await admin.query('UNLISTEN clockface_punch');
+    },
+  },
+  {
+    version: 130,
+    about: 'kiosk health: nullable columns, a heartbeat with the health facts beside the unchanged old one; a kiosk writes its own row only',
+    async before({ admin, central, server, world }) {
+      // A kiosk of the new release on a central still at 0120: its heartbeat finds no such function and falls back to
+      // the old one (on a plain session, as a kiosk's: inside a transaction the failed first try would abort it).
+      const session = server ? await connectAsKiosk(world.kiosks.north.settings) : await central.connect();
+      try {
+        await sendHeartbeat(session, world.kiosks.north.id, { appVersion: '2.0.9', pending: 1, refused: 0, health: HEALTH_0130 }, () => new Date());
+      } finally {
+        await session.end();
+      }
+      expect(await one(admin, 'SELECT app_version, pending_punches FROM kiosks WHERE id = $1', [world.kiosks.north.id])).toEqual({
+        app_version: '2.0.9',
+        pending_punches: 1,
+      });
+    },
+    async after({ admin, world, as, roleOf }) {
+      const { north, south } = world.kiosks;
+      const signature = 'kiosk_heartbeat(bigint,text,integer,integer,integer,integer,xid8,integer,integer,text,text)';
+      expect(await functionPrivilege(admin, roleOf('north'), signature)).toBe(true);
+      expect(await publicExecutes(admin, signature)).toBe(false);
+      // The north door's heartbeat through the kiosk's own code, with its health: into its row, on central's clock.
+      await as('north', (c) => sendHeartbeat(c, north.id, { appVersion: '2.1.0', pending: 1, refused: 0, health: HEALTH_0130 }, () => new Date()));
+      const health = `SELECT app_version, heartbeat_seconds, roster_watermark::text AS watermark, templates_cached, vector_engine, last_upload_error,
+                             extract(epoch FROM last_seen_at - oldest_pending_at)::int AS oldest_s,
+                             extract(epoch FROM last_seen_at - roster_synced_at)::int AS synced_s, health_reported_at = last_seen_at AS current
+                      FROM kiosks WHERE id = $1`;
+      expect(await one(admin, health, [north.id])).toEqual({
+        app_version: '2.1.0', heartbeat_seconds: 30, watermark: '5', templates_cached: 3, vector_engine: 'sqlite-vss',
+        last_upload_error: 'CENTRAL_LIMIT', oldest_s: 600, synced_s: 40, current: true,
+      });
+      // Not the south door's row: refused, and the row stays as it was.
+      const southBefore = (await admin.query('SELECT * FROM kiosks WHERE id = $1', [south.id])).rows;
+      const forged = as('north', (c) =>
+        c.query('SELECT kiosk_heartbeat($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', [south.id, 'x', 9, 9, 30, 1, '1', 1, 1, 'js', null]),
+      );
+      expect(await stateOf(forged)).toBe('CFK04');
+      expect((await admin.query('SELECT * FROM kiosks WHERE id = $1', [south.id])).rows).toEqual(southBefore);
+      // A kiosk of the release before: the old heartbeat, with four arguments or two, as before (and unambiguous).
+      await as('south', (c) => c.query("SELECT kiosk_heartbeat($1, '1.9.9', 2, 0)", [south.id]));
+      await as('south', (c) => c.query("SELECT kiosk_heartbeat($1, '1.9.9')", [south.id]));
+      const old = await one(admin, 'SELECT app_version, pending_punches, health_reported_at FROM kiosks WHERE id = $1', [south.id]);
+      expect(old).toEqual({ app_version: '1.9.9', pending_punches: 0, health_reported_at: null });
+    },
+  },
+  {
+    version: 140,
+    about: 'snapshot views: IT reads which punches have a snapshot but the picture only through punch_snapshot_view, which records the look',
+    async before({ admin, world }) {
+      expect(await asGroup(admin, 'admin', (c) => stateOf(c.query('SELECT jpeg FROM punch_snapshots WHERE punch_id = $1', [world.punches.northIn])))).toBe('ok');
+    },
+    async after({ admin, world }) {
+      expect(await asGroup(admin, 'admin', (c) => stateOf(c.query('SELECT jpeg FROM punch_snapshots')))).toBe('42501');
+      expect(await asGroup(admin, 'admin', (c) => stateOf(c.query('SELECT punch_id, created_at FROM punch_snapshots')))).toBe('ok');
+      const seen = await asGroup(admin, 'admin', async (c) => {
+        const has = (await c.query<{ id: string }>('SELECT s::text AS id FROM punch_snapshots_of($1::uuid[]) s', [[world.punches.northIn, world.punches.southIn]])).rows;
+        const jpeg = (await c.query<{ j: Buffer }>('SELECT punch_snapshot_view($1) AS j', [world.punches.northIn])).rows[0]?.j;
+        return { has: has.map((r) => r.id), jpeg: jpeg?.toString('hex') };
+      }, 'COMMIT');
+      const none = await asGroup(admin, 'admin', (c) => stateOf(c.query('SELECT punch_snapshot_view($1)', [world.punches.southIn])));
+      expect({ ...seen, none }).toEqual({ has: [world.punches.northIn], jpeg: JPEG.toString('hex'), none: 'CFP01' });
+      const audit = await admin.query<{ kind: string; subject: string }>("SELECT kind, subject FROM audit_log WHERE kind = 'snapshot.viewed'");
+      expect(audit.rows).toEqual([{ kind: 'snapshot.viewed', subject: `punch ${world.punches.northIn}` }]);
     },
   },
 ];

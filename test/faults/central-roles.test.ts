@@ -81,6 +81,8 @@ const LOCKS = 'kiosk role: row and table locks that would hold IT back';
 const OWN_ROW = 'kiosk role: its own row, heartbeat and limits';
 
 const sql = (text: string, ...params: unknown[]): [string, unknown[]] => [text, params];
+/** The heartbeat with a kiosk's health (0130): eleven arguments. */
+const HEALTH_BEAT = 'SELECT kiosk_heartbeat($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)';
 const refused = { refused: INSUFFICIENT_PRIVILEGE };
 const badValue = { refused: CHECK_VIOLATION };
 const punchInsert = (id: string, employeeId: number, kioskId: number, extra = '') =>
@@ -301,6 +303,8 @@ const RULES: Rule[] = [
   { kind: OWN_ROW, name: 'an app version with terminal escapes through kiosk_heartbeat', steps: (w) => [sql("SELECT kiosk_heartbeat($1, E'1.0\\033[2J\\033[H')", w.a.id)], expect: { refused: INVALID_PARAMETER } },
   { kind: OWN_ROW, name: 'an app version of 10 kB through kiosk_heartbeat', steps: (w) => [sql('SELECT kiosk_heartbeat($1, $2)', w.a.id, 'x'.repeat(10_000))], expect: { refused: INVALID_PARAMETER } },
   { kind: OWN_ROW, name: "another kiosk's heartbeat through kiosk_heartbeat", steps: (w) => [sql("SELECT kiosk_heartbeat($1, '1.0')", w.b.id)], expect: { refused: 'CFK04' } },
+  { kind: OWN_ROW, name: "another kiosk's health through kiosk_heartbeat (0130)", steps: (w) => [sql(HEALTH_BEAT, w.b.id, '1.0', 0, 0, 30, null, '1', 0, 0, 'js', 'FORGED')], expect: { refused: 'CFK04' } },
+  { kind: OWN_ROW, name: 'terminal escapes as the last upload error through kiosk_heartbeat (0130)', steps: (w) => [sql(HEALTH_BEAT, w.a.id, '1.0', 0, 0, 30, null, '1', 0, 0, 'js', 'E\u001b[2J')], expect: { refused: INVALID_PARAMETER } },
   { kind: OWN_ROW, name: 'a clock offset of a thousand years', steps: (w) => [sql('SELECT kiosk_report_clock_offset($1, $2)', w.a.id, String(1000 * 365 * 86_400_000))], expect: badValue },
   { kind: OWN_ROW, name: "read central's settings (its limits, the duplicate threshold)", steps: () => [sql('SELECT * FROM central_settings')], expect: refused },
   { kind: OWN_ROW, name: 'raise its own punch limit', steps: () => [sql('UPDATE central_settings SET kiosk_punches_per_hour = 2000000000')], expect: refused },
@@ -492,6 +496,9 @@ const MUTATIONS: Record<string, Array<string | { fn: string; from: string | RegE
     'ALTER TABLE kiosks DROP CONSTRAINT kiosks_app_version_printable',
   ],
   'heartbeat-any-kiosk': [{ fn: 'kiosk_heartbeat(bigint, text, integer, integer)', from: 'IF NOT clockface_caller_is_kiosk(for_kiosk) THEN', to: 'IF false THEN' }],
+  'heartbeat-health-any-kiosk': [
+    { fn: 'kiosk_heartbeat(bigint, text, integer, integer, integer, integer, xid8, integer, integer, text, text)', from: /IF NOT clockface_caller_is_kiosk\(for_kiosk\)[\s\S]*?THEN/, to: 'IF false THEN' },
+  ],
   'clock-offset-any': ['ALTER TABLE kiosks DROP CONSTRAINT kiosks_clock_offset_plausible'],
   'settings-open': ['GRANT SELECT, UPDATE ON central_settings TO :kiosk', 'GRANT SELECT, DELETE ON kiosk_usage TO :kiosk'],
   'enrol-cross-site-guard': [{ fn: 'kiosk_enrol(bigint, text, text, text, vector[])', from: 'WHERE x.site = ANY (served) AND', to: 'WHERE' }],

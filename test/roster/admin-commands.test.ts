@@ -110,7 +110,7 @@ describe.each(centralFactories())('employee, enroll and kiosk commands on $label
     expect(settings).toMatchObject({ kioskName: 'lobby-1', site: 'hq' });
     expect(new URL(settings.url).username).toBe(settings.roleName);
     const listed = await cli(['kiosk', 'list']);
-    expect(listed.stdout).toMatch(/lobby-1\s+site hq\s+never seen/);
+    expect(listed.stdout).toMatch(/lobby-1\s+site hq\s+never seen.*\s+status offline$/m);
     // The kiosk's heartbeat (on the server as its own login) with its clock 1 h 30 min 20 s ahead: IT sees the drift.
     const skewMs = 90 * 60_000 + 20_000;
     const kioskId = Number((await admin.query<{ id: string }>("SELECT id::text AS id FROM kiosks WHERE name = 'lobby-1'")).rows[0]?.id);
@@ -132,8 +132,26 @@ describe.each(centralFactories())('employee, enroll and kiosk commands on $label
     expect((await cli(['kiosk', 'list'])).stdout).toContain(`clock ${describeClockOffset(offset)}`);
     // What waits on the kiosk, as its heartbeat said: IT sees punches central refused without walking to it.
     expect((await cli(['kiosk', 'list'])).stdout).toContain('3 punches waiting (1 refused by central)');
-    const json = JSON.parse((await cli(['kiosk', 'list', '--json'])).stdout) as Array<{ name: string; clockOffsetMs: number | null }>;
-    expect(json.find((k) => k.name === 'lobby-1')?.clockOffsetMs).toBe(offset);
+    const json = JSON.parse((await cli(['kiosk', 'list', '--json'])).stdout) as Array<{ name: string; clockOffsetMs: number | null; status: string[] }>;
+    expect(json.find((k) => k.name === 'lobby-1')).toMatchObject({ clockOffsetMs: offset, status: ['ok'] });
+    // A heartbeat with the kiosk's health (0130): the statuses the console's Kiosks page shows, judged in the same place.
+    const health = { intervalSeconds: 30, oldestPendingAgeS: 1800, rosterWatermark: '42', rosterSyncAgeS: 5, templates: 12, vectorEngine: 'sqlite-vss', lastUploadError: 'CENTRAL_LIMIT' };
+    const healthSession = factory.kind === 'server' ? await connectAsKiosk(settings) : admin;
+    try {
+      await sendHeartbeat(healthSession, kioskId, { appVersion: '9.9.9', pending: 3, refused: 1, health }, () => new Date());
+    } finally {
+      if (healthSession !== admin) await healthSession.end();
+    }
+    expect((await cli(['kiosk', 'list'])).stdout).toMatch(/lobby-1 .*12 template\(s\) on sqlite-vss\s+last upload error CENTRAL_LIMIT\s+status backlog$/m);
+    const withHealth = JSON.parse((await cli(['kiosk', 'list', '--json'])).stdout) as Array<{ name: string }>;
+    expect(withHealth.find((k) => k.name === 'lobby-1')).toMatchObject({
+      status: ['backlog'],
+      pendingPunches: 3,
+      templatesCached: 12,
+      vectorEngine: 'sqlite-vss',
+      rosterWatermark: '42',
+      lastUploadError: 'CENTRAL_LIMIT',
+    });
     const duplicate = await cli(['kiosk', 'add', 'lobby-1', '--site', 'hq']);
     expect(duplicate.code).toBe(1);
     const noSite = await cli(['kiosk', 'add', 'lobby-2', '--site', 'mars']);
@@ -143,7 +161,7 @@ describe.each(centralFactories())('employee, enroll and kiosk commands on $label
       await kiosk.end();
     }
     expect((await cli(['kiosk', 'revoke', 'lobby-1'])).code).toBe(0);
-    expect((await cli(['kiosk', 'list'])).stdout).toMatch(/lobby-1\s+site hq\s+REVOKED/);
+    expect((await cli(['kiosk', 'list'])).stdout).toMatch(/lobby-1\s+site hq\s+REVOKED.*\s+status revoked$/m);
     if (factory.kind === 'server') {
       await expect(connectAsKiosk(settings)).rejects.toMatchObject({ code: 'CENTRAL_AUTH_FAILED' });
     }

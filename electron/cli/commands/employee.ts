@@ -11,7 +11,7 @@ import { isoTime, printJson, printLine } from '../output.js';
 
 function line(e: EmployeeDetails): string {
   const state = e.erasedAt ? 'erased' : e.active ? 'active' : 'inactive';
-  return `${e.employeeNo}  ${e.fullName}  ${e.site}${e.department ? `/${e.department}` : ''}  ${state}  ${e.templates} templates`;
+  return `${e.employeeNo}  ${e.fullName}  ${e.site}${e.department ? `/${e.department}` : ''}  ${state}  ${e.templates === null ? '(templates not visible to this login)' : `${e.templates} templates`}`;
 }
 
 export function employeeCommand(): Command {
@@ -47,7 +47,7 @@ export function employeeCommand(): Command {
       printLine(
         [
           line(e),
-          `PIN: ${e.pinSet ? 'set' : 'none'}; punches: ${e.punches}${e.lastPunchAt ? `, last ${isoTime(e.lastPunchAt)}` : ''}`,
+          `PIN: ${e.pinSet === null ? 'not visible to this login' : e.pinSet ? 'set' : 'none'}; punches: ${e.punches}${e.lastPunchAt ? `, last ${isoTime(e.lastPunchAt)}` : ''}`,
           e.erasedAt ? `biometric data erased ${isoTime(e.erasedAt)}` : '',
         ]
           .filter(Boolean)

@@ -26,8 +26,15 @@ function describeKiosk(k: KioskListing): string {
   if (k.pendingPunches) {
     parts.push(`${k.pendingPunches} punch${k.pendingPunches === 1 ? '' : 'es'} waiting${k.refusedPunches ? ` (${k.refusedPunches} refused by central)` : ''}`);
   }
+  if (k.oldestPendingAt) parts.push(`oldest waiting since ${isoTime(k.oldestPendingAt)}`);
+  if (k.rosterSyncedAt) parts.push(`roster synced ${isoTime(k.rosterSyncedAt)} (watermark ${k.rosterWatermark ?? '?'})`);
+  if (k.rosterBehindSince) parts.push(`roster changes unread since ${isoTime(k.rosterBehindSince)}`);
+  if (k.templatesCached !== null) parts.push(`${k.templatesCached} template(s) on ${k.vectorEngine ?? '?'}`);
+  if (k.lastUploadError) parts.push(`last upload error ${k.lastUploadError}`);
   if (k.facesEnrolled24h > 0) parts.push(`enrolled ${k.facesEnrolled24h} face(s), ${k.peopleEnrolled24h} new employee(s) in 24 h`);
   if (k.loginProblem) parts.push(`ATTENTION: ${k.loginProblem}`);
+  // The same judgement as the console's Kiosks page (electron/central/kiosk-fleet.ts), in the same words.
+  parts.push(`status ${k.status.join(',')}`);
   return parts.join('  ');
 }
 

@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { stringify } from 'csv-stringify/sync';
-import { hoursReport, type HoursRow } from '../../reports/hours-report.js';
-import { DAY_FLAGS } from '../../../shared/timesheet/index.js';
-import { payrollReport, type PayrollRow } from '../../timesheets/timesheet-view.js';
+import { hoursReport } from '../../reports/hours-report.js';
+import { hoursCsv, payrollCsv } from '../../reports/report-csv.js';
+import { payrollReport } from '../../timesheets/timesheet-view.js';
 import { withCentralOption, type CentralOptions } from '../central-option.js';
 import { withCentralForStaff } from './timesheet-format.js';
 import { printError, safeJson, terminalSafe } from '../output.js';
@@ -15,70 +14,6 @@ interface ReportOptions extends CentralOptions {
   format: 'csv' | 'json';
   out?: string;
   payroll?: boolean;
-}
-
-/**
- * A cell that starts with = + - @ (or a tab or CR before one) is run as a formula when the report is opened in a
- * spreadsheet: a name like `=HYPERLINK(…)` typed into the roster would become a live link or command in payroll's
- * Excel (CSV injection). Such cells get a leading apostrophe, which spreadsheets show as text (OWASP's advice). The
- * JSON format stays byte-exact.
- */
-function spreadsheetSafe(cell: string): string {
-  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
-}
-
-function toCsv(rows: readonly HoursRow[]): string {
-  return stringify(
-    rows.map((r) =>
-      [r.employeeNo, r.fullName, r.site, r.day, r.firstIn ?? '', r.lastOut ?? '', r.workedHours.toFixed(2), r.flags.join(';')].map(
-        spreadsheetSafe,
-      ),
-    ),
-    { header: true, columns: ['employee_no', 'full_name', 'site', 'day', 'first_in', 'last_out', 'worked_hours', 'flags'] },
-  );
-}
-
-/** Minutes as hours with two decimals, for payroll's spreadsheet. */
-const hours = (minutes: number) => (minutes / 60).toFixed(2);
-
-function payrollCsv(rows: readonly PayrollRow[]): string {
-  return stringify(
-    rows.map((r) =>
-      [
-        r.employeeNo,
-        r.fullName,
-        r.site,
-        String(r.daysWorked),
-        String(r.regularMinutes),
-        String(r.dailyOvertimeMinutes),
-        String(r.weeklyOvertimeMinutes),
-        String(r.totalMinutes),
-        hours(r.regularMinutes),
-        hours(r.dailyOvertimeMinutes + r.weeklyOvertimeMinutes),
-        hours(r.totalMinutes),
-        String(Math.round(r.breakMinutes)),
-        ...DAY_FLAGS.map((f) => String(r.flags[f])),
-      ].map(spreadsheetSafe),
-    ),
-    {
-      header: true,
-      columns: [
-        'employee_no',
-        'full_name',
-        'site',
-        'days_worked',
-        'regular_minutes',
-        'daily_overtime_minutes',
-        'weekly_overtime_minutes',
-        'total_minutes',
-        'regular_hours',
-        'overtime_hours',
-        'total_hours',
-        'break_minutes',
-        ...DAY_FLAGS.map((f) => `${f}_days`),
-      ],
-    },
-  );
 }
 
 export function reportCommand(): Command {
@@ -116,7 +51,7 @@ export function reportCommand(): Command {
         to: options.to,
         ...(options.site !== undefined ? { site: options.site } : {}),
       });
-      emit(options, rows, () => toCsv(rows));
+      emit(options, rows, () => hoursCsv(rows));
     });
   });
 }

@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { findDuplicateFaces } from '../../roster/duplicate-faces.js';
 import { importRoster, type ImportSummary } from '../../roster/import-roster.js';
+import { DEFAULT_MIRROR_MAX_SHARE, mirrorRefusal } from '../../roster/roster-mirror.js';
+import { failureLine } from '../failure.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../../../shared/face/match-defaults.js';
 import { withCentral, withCentralOption, type CentralOptions } from '../central-option.js';
 import { createProgress } from '../progress.js';
@@ -11,6 +13,9 @@ interface ImportCliOptions extends CentralOptions {
   dryRun?: boolean;
   allowDuplicateFace?: boolean;
   json?: boolean;
+  mirror?: boolean;
+  mirrorMaxShare?: number;
+  allowMassDeactivation?: boolean;
 }
 
 function printSummary(s: ImportSummary): void {
@@ -21,9 +26,16 @@ function printSummary(s: ImportSummary): void {
   if (s.sitesCreated.length > 0) {
     lines.push(`new sites (time zone UTC until set): ${s.sitesCreated.join(', ')}`);
   }
+  if (s.mirror) {
+    const verb = s.dryRun || s.mirror.refused ? 'would deactivate' : 'deactivated';
+    for (const d of s.mirror.deactivations) lines.push(`mirror: ${verb} ${d.employeeNo} (${d.fullName}, site ${d.site})`);
+    // On a dry run the refusal the real run would meet, as the same line it would print.
+    if (s.mirror.refused) lines.push(failureLine(mirrorRefusal(s.mirror)));
+  }
   lines.push(
     `${s.dryRun ? 'dry run, nothing written: ' : ''}${s.rows} rows: ${s.created} created, ${s.updated} updated, ` +
-      `${s.unchanged} unchanged, ${s.failed} failed; ${s.templatesAdded} face templates added`,
+      `${s.unchanged} unchanged, ${s.failed} failed; ${s.templatesAdded} face templates added` +
+      (s.mirror ? `; mirror: ${s.dryRun ? s.mirror.deactivations.length : s.mirror.deactivated} ${s.dryRun ? 'to deactivate' : 'deactivated'}` : ''),
   );
   printLine(lines.join('\n'));
 }
@@ -43,20 +55,35 @@ export function rosterCommand(): Command {
           `store a face even when it is within ${DEFAULT_MATCH_THRESHOLD} of another employee (twins, a re-hired person)`,
         ),
       )
+      .option('--mirror', "the file is the whole roster of its sites: deactivate (never erase) their active employees it lacks")
+      .option(
+        '--mirror-max-share <percent>',
+        `with --mirror: refuse, writing nothing, when a site would lose more than this share of its active employees`,
+        parsePercent,
+        DEFAULT_MIRROR_MAX_SHARE,
+      )
+      .option('--allow-mass-deactivation', 'with --mirror: deactivate even over --mirror-max-share (the file is known to be complete)')
       .option('--json', 'print the summary as JSON'),
-  ).action(async (file: string, options: ImportCliOptions) => {
+  ).action(async (file: string, options: ImportCliOptions, command: Command) => {
+    // Commander fills in the default share, so only the override can tell that a mirror flag came without --mirror.
+    if (!options.mirror && (options.allowMassDeactivation || command.getOptionValueSource('mirrorMaxShare') === 'cli')) {
+      command.error('error: --mirror-max-share and --allow-mass-deactivation go with --mirror', { exitCode: 2 });
+    }
     await withCentral(options, async (client) => {
       const progress = options.json ? null : createProgress('importing');
       const summary = await importRoster(client, file, {
         dryRun: options.dryRun ?? false,
         allowDuplicateFace: options.allowDuplicateFace ?? false,
+        ...(options.mirror
+          ? { mirror: { maxSharePercent: options.mirrorMaxShare ?? DEFAULT_MIRROR_MAX_SHARE, allowMassDeactivation: options.allowMassDeactivation ?? false } }
+          : {}),
         ...(options.photos !== undefined ? { photosDir: options.photos } : {}),
         ...(progress ? { onProgress: (d: number, t: number) => progress.update(d, t) } : {}),
       });
       progress?.stop();
       if (options.json) printJson(summary);
       else printSummary(summary);
-      if (summary.failed > 0) process.exitCode = 1;
+      if (summary.failed > 0 || summary.mirror?.refused) process.exitCode = 1;
     });
   });
   withCentralOption(
@@ -90,6 +117,12 @@ export function rosterCommand(): Command {
     });
   });
   return roster;
+}
+
+function parsePercent(value: string): number {
+  const p = Number(value);
+  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p > 100) throw new InvalidArgumentError('a share in % from 0 to 100, e.g. 10');
+  return p;
 }
 
 function parseThreshold(value: string): number {

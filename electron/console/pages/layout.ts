@@ -27,7 +27,12 @@ const NAV: ReadonlyArray<{ href: string; key: MessageKey; roles: readonly Consol
   { href: '/now', key: 'navNow', roles: ['admin', 'supervisor'] },
   { href: '/timesheets', key: 'navTimesheets', roles: ['admin', 'supervisor'] },
   { href: '/corrections', key: 'navCorrections', roles: ['admin', 'supervisor'] },
+  { href: '/employees', key: 'navEmployees', roles: ['admin', 'supervisor'] },
+  { href: '/rules', key: 'navRules', roles: ['admin', 'supervisor'] },
+  { href: '/reports', key: 'navReports', roles: ['admin', 'supervisor'] },
   { href: '/audit', key: 'navAudit', roles: ['admin', 'supervisor'] },
+  { href: '/kiosks', key: 'navKiosks', roles: ['admin'] },
+  { href: '/roster-import', key: 'navRosterImport', roles: ['admin'] },
 ];
 
 /** The hidden field that proves a form came from a page of this console. */

@@ -2,12 +2,15 @@ import type { SiteNow, RecentPunch } from '../../timesheets/site-week.js';
 import { localTime } from '../../timesheets/timesheet-view.js';
 import { html, type Html } from '../html.js';
 import { t, type Lang } from '../i18n.js';
+import type { FleetStatus } from '../../central/kiosk-fleet.js';
+import { statusBadges } from './kiosks.js';
 import { page, type Flash, type PageContext } from './layout.js';
 
 export interface KioskAttention {
   name: string;
   site: string;
   lastSeenAt: Date | null;
+  status: FleetStatus[];
 }
 
 /** The part of the Now page the live feed replaces: who is in, the latest punches. Also sent alone (fragment). */
@@ -52,8 +55,8 @@ ${
   kiosks.length === 0
     ? html`<p class="muted">${t(lang, 'kiosksFine')}</p>`
     : html`<ul class="people">${kiosks.map(
-        (k) => html`<li><strong>${k.name}</strong> <span class="muted">${k.site} · ${t(lang, 'lastSeen')} ${k.lastSeenAt ? k.lastSeenAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : t(lang, 'never')}</span></li>`,
-      )}</ul>`
+        (k) => html`<li>${statusBadges(lang, k.status)} <strong>${k.name}</strong> <span class="muted">${k.site} · ${t(lang, 'lastSeen')} ${k.lastSeenAt ? k.lastSeenAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : t(lang, 'never')}</span></li>`,
+      )}</ul><p><a href="/kiosks">${t(lang, 'kiosksTitle')}</a></p>`
 }
 </section>`;
   return page(

@@ -17,7 +17,10 @@ const weekday = (lang: Lang, day: string) =>
     new Date(`${day}T12:00:00Z`),
   );
 
-export function weekGridPage(ctx: PageContext, sites: string[], week: SiteWeek | null, flash: Flash | null): string {
+/** People per page of the week grid: a 1,000-person site is ten pages, exceptions on the first. */
+export const WEEK_PAGE_SIZE = 100;
+
+export function weekGridPage(ctx: PageContext, sites: string[], week: SiteWeek | null, flash: Flash | null, pageIndex = 0): string {
   const lang = ctx.lang;
   const chooser = html`<form method="get" action="/timesheets" class="row">
   <label for="site">${t(lang, 'chooseSite')}</label>
@@ -29,13 +32,23 @@ export function weekGridPage(ctx: PageContext, sites: string[], week: SiteWeek |
   const prev = shift(week.from, -7);
   const next = shift(week.from, 7);
   const q = (day: string) => `/timesheets?site=${encodeURIComponent(week.site)}&week=${day}`;
+  const pages = Math.max(1, Math.ceil(week.rows.length / WEEK_PAGE_SIZE));
+  const current = Math.min(Math.max(0, pageIndex), pages - 1);
+  const rows = week.rows.slice(current * WEEK_PAGE_SIZE, (current + 1) * WEEK_PAGE_SIZE);
+  const shown = { ...week, rows };
+  const pager =
+    pages === 1
+      ? ''
+      : html`<nav class="row pager" aria-label="${t(lang, 'timesheetsTitle')}"><span>${t(lang, 'showingPeople', { first: current * WEEK_PAGE_SIZE + 1, last: current * WEEK_PAGE_SIZE + rows.length, total: week.rows.length })}</span>
+${current > 0 ? html`<a href="${q(week.from)}&amp;page=${current - 1}">${t(lang, 'previousPage')}</a>` : ''}
+${current < pages - 1 ? html`<a href="${q(week.from)}&amp;page=${current + 1}">${t(lang, 'nextPage')}</a>` : ''}</nav>`;
   const grid =
-    week.rows.length === 0
+    rows.length === 0
       ? html`<p class="muted">${t(lang, 'noEmployees')}</p>`
       : html`<div class="scroll week-grid" tabindex="0" role="region" aria-label="${t(lang, 'timesheetsTitle')}"><table class="grid">
 <caption>${week.site} · ${week.from} – ${week.to}. ${t(lang, 'exceptionsFirst')}</caption>
 <thead><tr><th scope="col">${t(lang, 'employee')}</th>${week.days.map((d) => html`<th scope="col">${weekday(lang, d)}</th>`)}<th scope="col">${t(lang, 'total')}</th><th scope="col">${t(lang, 'overtime')}</th></tr></thead>
-<tbody>${week.rows.map(
+<tbody>${rows.map(
           (r) => html`<tr${r.exceptionDays > 0 ? html` class="exception"` : ''}>
 <th scope="row"><a href="/timesheets/employee/${encodeURIComponent(r.employeeNo)}?from=${week.from}&amp;to=${week.to}">${r.fullName}</a><br><span class="muted">${r.employeeNo}</span></th>
 ${r.days.map(
@@ -49,7 +62,8 @@ ${r.days.map(
     html`${chooser}
 <p class="row"><a href="${q(prev)}">${t(lang, 'previousWeek')}</a> <a href="${q(next)}">${t(lang, 'nextWeek')}</a></p>
 ${grid}
-${week.rows.length === 0 ? '' : phoneList(lang, week)}`,
+${rows.length === 0 ? '' : phoneList(lang, shown)}
+${pager}`,
     flash,
   );
 }
@@ -95,14 +109,14 @@ function reasonField(lang: Lang, id: string): Html {
   return html`<label for="${id}">${t(lang, 'reason')}</label><input id="${id}" name="reason" required maxlength="500" aria-describedby="${id}-hint"><small id="${id}-hint">${t(lang, 'reasonHint')}</small>`;
 }
 
-function dayBlock(ctx: PageContext, sheet: TimesheetView, d: DayView, back: string): Html {
+function dayBlock(ctx: PageContext, sheet: TimesheetView, d: DayView, back: string, snapshots: ReadonlySet<string>): Html {
   const lang = ctx.lang;
   const punches = html`<table class="punches"><thead><tr><th scope="col">${t(lang, 'time')}</th><th scope="col">${t(lang, 'direction')}</th><th scope="col">${t(lang, 'method')}</th><th scope="col">${t(lang, 'kiosk')}</th><th scope="col"><span class="sr">actions</span></th></tr></thead><tbody>
 ${d.punches.map(
   (p) => html`<tr><td>${p.local.slice(11)}${p.originalLocal ? html` <span class="muted">(${p.originalLocal.slice(11)})</span>` : ''}</td>
 <td><span class="dir ${p.direction}">${t(lang, p.direction)}</span></td>
 <td>${p.method ? t(lang, p.method) : t(lang, 'kindAdd')}${p.matchDistance !== null ? html` <span class="muted">${p.matchDistance.toFixed(3)}</span>` : ''}</td>
-<td>${p.kiosk ?? ''}</td>
+<td>${p.kiosk ?? ''}${snapshots.has(p.id) ? html`<br><a href="/snapshots/${p.id}">${t(lang, 'viewSnapshot')}</a>` : ''}</td>
 <td><details><summary>${t(lang, 'movePunch')} / ${t(lang, 'voidPunch')}</summary>
 <form method="post" action="/corrections/move" class="stack">${csrfField(ctx)}<input type="hidden" name="punchId" value="${p.id}"><input type="hidden" name="back" value="${back}">
 <label for="m-at-${p.id}">${t(lang, 'at')}</label><input id="m-at-${p.id}" name="at" type="datetime-local" required value="${p.local.replace(' ', 'T').slice(0, 16)}">
@@ -136,7 +150,7 @@ ${reasonField(lang, `a-r-${d.day}`)}<button type="submit">${t(lang, 'addPunch')}
 </section>`;
 }
 
-export function employeePage(ctx: PageContext, sheet: TimesheetView, flash: Flash | null): string {
+export function employeePage(ctx: PageContext, sheet: TimesheetView, flash: Flash | null, snapshots: ReadonlySet<string> = new Set()): string {
   const lang = ctx.lang;
   const back = `/timesheets/employee/${encodeURIComponent(sheet.employeeNo)}?from=${sheet.from}&to=${sheet.to}`;
   const tt = sheet.totals;
@@ -145,7 +159,7 @@ export function employeePage(ctx: PageContext, sheet: TimesheetView, flash: Flas
     `${sheet.fullName} (${sheet.employeeNo})`,
     html`<p><a href="/timesheets?site=${encodeURIComponent(sheet.site)}&amp;week=${sheet.from}">${t(lang, 'back')}</a> · ${sheet.site} · ${sheet.from} – ${sheet.to} · ${sheet.timeZone}</p>
 <dl class="totals"><div><dt>${t(lang, 'paid')}</dt><dd>${hm(tt.roundedMinutes)}</dd></div><div><dt>${t(lang, 'regular')}</dt><dd>${hm(tt.regularMinutes)}</dd></div><div><dt>${t(lang, 'overtime')}</dt><dd>${hm(tt.overtimeMinutes)}</dd></div></dl>
-${sheet.days.map((d) => dayBlock(ctx, sheet, d, back))}`,
+${sheet.days.map((d) => dayBlock(ctx, sheet, d, back, snapshots))}`,
     flash,
   );
 }

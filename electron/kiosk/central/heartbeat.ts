@@ -11,6 +11,26 @@ export interface HeartbeatReport {
   /** Punches waiting in the outbox, and of those, refused by central at their last attempt. */
   pending: number;
   refused: number;
+  /** The rest of its health (central 0130 on); a central before that takes the three above only. */
+  health?: HeartbeatHealth;
+}
+
+/**
+ * What IT's fleet view judges a kiosk by (electron/central/kiosk-fleet.ts). Ages, not times: they are measured on the
+ * kiosk's own clock and central subtracts them from its own, so a kiosk clock that is off does not move them.
+ */
+export interface HeartbeatHealth {
+  /** How often the kiosk means to call (its poll interval): "offline" is judged against this. */
+  intervalSeconds: number;
+  /** Seconds since the oldest waiting punch was made; null when nothing waits. */
+  oldestPendingAgeS: number | null;
+  /** The roster feed watermark the cache is at (an xid8, as a decimal string), and seconds since the last sync. */
+  rosterWatermark: string | null;
+  rosterSyncAgeS: number | null;
+  templates: number;
+  vectorEngine: string;
+  /** The code of an upload failure that still stands (a limit central set), or null. */
+  lastUploadError: string | null;
 }
 
 /**
@@ -30,21 +50,7 @@ export async function sendHeartbeat(
   kioskNow: () => Date,
 ): Promise<number> {
   const sent = kioskNow().getTime();
-  let server: number;
-  try {
-    const { rows } = await session.query<{ now: Date }>('SELECT kiosk_heartbeat($1, $2, $3, $4) AS now', [
-      kioskId,
-      report.appVersion,
-      report.pending,
-      report.refused,
-    ]);
-    const now = rows[0]?.now;
-    if (!now) throw new ClockfaceError('KIOSK_NOT_REGISTERED', `central answered no time to kiosk ${kioskId}'s heartbeat`);
-    server = now.getTime();
-  } catch (e) {
-    if (sqlState(e) !== UNDEFINED_FUNCTION) throw explainSqlError(e);
-    server = await legacyHeartbeat(session, kioskId, report.appVersion);
-  }
+  const server = await heartbeatAtCentral(session, kioskId, report);
   const received = kioskNow().getTime();
   // `|| 0`: a clock a fraction of a millisecond behind would otherwise report -0.
   const offsetMs = Math.round((sent + received) / 2 - server) || 0;
@@ -53,6 +59,48 @@ export async function sendHeartbeat(
     if (sqlState(e) !== UNDEFINED_FUNCTION) throw explainSqlError(e);
   });
   return offsetMs;
+}
+
+/**
+ * The newest heartbeat central knows, falling back one version at a time on "no such function": with the health facts
+ * (0130), without them (0080), or the legacy UPDATE (before 0070). Returns central's clock at the heartbeat.
+ */
+async function heartbeatAtCentral(session: CentralSession, kioskId: number, report: HeartbeatReport): Promise<number> {
+  const h = report.health;
+  if (h) {
+    const withHealth = await centralTime(
+      session,
+      kioskId,
+      'SELECT kiosk_heartbeat($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS now',
+      [kioskId, report.appVersion, report.pending, report.refused, Math.round(h.intervalSeconds), age(h.oldestPendingAgeS),
+        h.rosterWatermark, age(h.rosterSyncAgeS), h.templates, h.vectorEngine, h.lastUploadError],
+    );
+    if (withHealth !== null) return withHealth;
+  }
+  const plain = await centralTime(session, kioskId, 'SELECT kiosk_heartbeat($1, $2, $3, $4) AS now', [
+    kioskId,
+    report.appVersion,
+    report.pending,
+    report.refused,
+  ]);
+  return plain ?? legacyHeartbeat(session, kioskId, report.appVersion);
+}
+
+/** Ten years, central's bound on ages (0130): a kiosk clock set to 1970 and back must not silence its heartbeat. */
+const MAX_AGE_S = 315_576_000;
+const age = (seconds: number | null): number | null => (seconds === null ? null : Math.min(MAX_AGE_S, Math.max(0, Math.round(seconds))));
+
+/** Central's clock from one heartbeat statement; null when central has no such function (an older central). */
+async function centralTime(session: CentralSession, kioskId: number, text: string, params: unknown[]): Promise<number | null> {
+  try {
+    const { rows } = await session.query<{ now: Date }>(text, params);
+    const now = rows[0]?.now;
+    if (!now) throw new ClockfaceError('KIOSK_NOT_REGISTERED', `central answered no time to kiosk ${kioskId}'s heartbeat`);
+    return now.getTime();
+  } catch (e) {
+    if (sqlState(e) === UNDEFINED_FUNCTION) return null;
+    throw explainSqlError(e);
+  }
 }
 
 /**
