@@ -20,6 +20,7 @@ import { LANG_COOKIE, SESSION_COOKIE, type ConsoleContext } from './server.js';
 import { body, change, onCentral, queryOf, refusal, safeBack, sendPage, session, statusOf, takeFlash } from './route-helpers.js';
 import { createEmbeddedAdmin, embeddedSetupNeeded, signIn } from './sign-in.js';
 import { employeeRoutes } from './routes/employees.js';
+import { enrolRoutes } from './routes/enrol.js';
 import { reportRoutes } from './routes/reports.js';
 import { rulesRoutes } from './routes/rules.js';
 import { punchesWithSnapshots, snapshotRoutes } from './routes/snapshots.js';
@@ -274,6 +275,7 @@ export function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   });
 
   employeeRoutes(app, ctx);
+  enrolRoutes(app, ctx);
   rulesRoutes(app, ctx);
   reportRoutes(app, ctx);
   snapshotRoutes(app, ctx);

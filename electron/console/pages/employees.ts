@@ -56,7 +56,8 @@ ${
 <label for="confirm">${t(lang, 'eraseConfirm', { no: e.employeeNo })}</label>
 <input id="confirm" name="confirm" required autocomplete="off" autocapitalize="none" spellcheck="false">
 <button type="submit" class="danger">${t(lang, 'eraseButton')}</button></form></details>`
-}</section>`
+}</section>
+${e.erasedAt ? '' : enrolForm(ctx, e.employeeNo)}`
     : '';
   return page(
     ctx,
@@ -65,5 +66,36 @@ ${
 <section aria-labelledby="last"><h2 id="last">${t(lang, 'lastPunches')}</h2>${last}</section>
 ${actions}`,
     flash,
+  );
+}
+
+/** IT's form on a person's page: photos from the browser (a phone's camera too), checked like an import. */
+export function enrolForm(ctx: PageContext, employeeNo: string): Html {
+  const lang = ctx.lang;
+  // A multipart body is not read before the CSRF check, so the token rides in the action's query (server.ts).
+  const action = `/employees/${encodeURIComponent(employeeNo)}/enrol?_csrf=${encodeURIComponent(ctx.csrf)}`;
+  return html`<section aria-labelledby="enrol"><h2 id="enrol">${t(lang, 'enrolTitle')}</h2>
+<p>${t(lang, 'enrolIntro')}</p>
+<form method="post" action="${action}" enctype="multipart/form-data" class="stack">
+<label for="enrol-photos">${t(lang, 'enrolPhotos')}</label>
+<input type="file" id="enrol-photos" name="photos" accept="image/jpeg,image/png,image/webp,image/tiff" multiple required>
+<button type="submit">${t(lang, 'enrolButton')}</button></form></section>`;
+}
+
+export function enrolResultPage(
+  ctx: PageContext,
+  employee: { employeeNo: string; fullName: string },
+  outcomes: ReadonlyArray<{ photo: string; status: 'added' | 'already-enrolled' | 'refused'; sentence: string | null; detail: string | null }>,
+): string {
+  const lang = ctx.lang;
+  const status = { added: 'enrolAdded', 'already-enrolled': 'enrolAlready', refused: 'enrolRefused' } as const;
+  return page(
+    ctx,
+    t(lang, 'enrolResultTitle', { name: employee.fullName }),
+    html`<p><a href="/employees/${encodeURIComponent(employee.employeeNo)}">${t(lang, 'back')}</a></p>
+<div class="scroll" tabindex="0" role="region" aria-label="${t(lang, 'enrolTitle')}"><table><thead><tr><th scope="col">${t(lang, 'photo')}</th><th scope="col">${t(lang, 'result')}</th><th scope="col">${t(lang, 'reason')}</th></tr></thead><tbody>
+${outcomes.map(
+  (o) => html`<tr><td>${o.photo}</td><td><span class="status ${o.status === 'refused' ? 'rejected' : 'approved'}">${t(lang, status[o.status])}</span></td><td>${o.sentence ?? ''}${o.detail ? html` <span class="muted">(${o.detail})</span>` : ''}</td></tr>`,
+)}</tbody></table></div>`,
   );
 }

@@ -31,7 +31,7 @@ const OUTCOME_KEY: Record<RowOutcome, MessageKey> = {
   failed: 'importOutcomeFailed',
 };
 
-const ROW_ERROR_KEY: Record<RowErrorCode, MessageKey> = {
+export const ROW_ERROR_KEY: Record<RowErrorCode, MessageKey> = {
   MISSING_EMPLOYEE_NO: 'rowMissingEmployeeNo',
   INVALID_EMPLOYEE_NO: 'rowInvalidEmployeeNo',
   MISSING_NAME: 'rowMissingName',
