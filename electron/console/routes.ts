@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { ClockfaceError } from '../../shared/errors.js';
 import { addDays } from '../../shared/timesheet/index.js';
+import { datesFromTo } from '../../shared/timesheet/zoned-time.js';
 import { byAttention, listKiosks, type FleetThresholds } from '../central/kiosk-fleet.js';
 import { readAudit } from '../timesheets/audit.js';
 import { addPunch, decideCorrection, listCorrections, movePunch, voidPunch } from '../timesheets/corrections.js';
 import { readSite, readSites } from '../timesheets/site-settings.js';
 import { recentPunches, siteWeek, siteWeekStart, whoIsIn } from '../timesheets/site-week.js';
-import { findEmployee } from '../timesheets/timesheet-data.js';
+import { checkedPeriod, findEmployee } from '../timesheets/timesheet-data.js';
 import { employeeTimesheet } from '../timesheets/timesheet-view.js';
 import { trusted } from './html.js';
 import { t } from './i18n.js';
@@ -209,11 +210,12 @@ export function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
           from = siteWeekStart(await readSite(client, who.site));
           to = addDays(from, 6);
         }
+        // Checked before anything is read: a year asked for by hand would load a year.
+        if (datesFromTo(checkedPeriod(from, to).from, to).length > 62) throw new ClockfaceError('INVALID_ARGUMENT', 'show at most 62 days at a time');
         const sheet = await employeeTimesheet(client, request.params.no, { from, to });
         const ids = sheet.days.flatMap((d) => d.punches.map((p) => p.id));
         return { ...sheet, snapshots: await punchesWithSnapshots(client, ids) };
       });
-      if (sheet.days.length > 62) throw new ClockfaceError('INVALID_ARGUMENT', 'show at most 62 days at a time');
       return sendPage(reply, employeePage(ctx.pageContext(request, reply), sheet, takeFlash(request), sheet.snapshots));
     } catch (e) {
       const flash = refusal(request, e);

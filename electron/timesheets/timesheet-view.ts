@@ -26,6 +26,14 @@ export function localTime(at: Date, timeZone: string): string {
   return `${String(w.year).padStart(4, '0')}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)}${w.second ? `:${two(w.second)}` : ''}`;
 }
 
+/** Minutes as h:mm (to the nearest minute); exact minutes are in `--json`. */
+export function hoursMinutes(minutes: number): string {
+  const whole = Math.round(minutes);
+  const sign = whole < 0 ? '-' : '';
+  const abs = Math.abs(whole);
+  return `${sign}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, '0')}`;
+}
+
 /** A punch that counts on the day. */
 export interface PunchView {
   id: string;

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseRoles } from '../../electron/central/database-roles.js';
 import { startConsoleServer, type ConsoleServer } from '../../electron/console/server.js';
 import { createEmbeddedAdmin } from '../../electron/console/sign-in.js';
 import { nodeFaceEngine } from '../../electron/face/node-face-engine.js';
@@ -13,6 +11,7 @@ import { enrolEmployeePhotos } from '../../electron/roster/enrol-employee.js';
 import { addSupervisor, type RegisteredSupervisor } from '../../electron/timesheets/supervisors.js';
 import { centralFactories, serverFactories, startMigrated, type CentralFactory, type TestCentral } from '../support/centrals.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
+import { checkPage, createItLogin, signedIn as signedInAt } from '../support/console-browser.js';
 import { bbtPhoto, GROUP_DIR } from '../support/faces.js';
 import { textContains, textIs } from '../support/page-text.js';
 import { addEmployee, addSite } from '../support/roster-fixtures.js';
@@ -27,33 +26,8 @@ import { partsPresent } from '../support/system-parts.js';
  * widths.
  */
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE: string = (require('axe-core') as { source: string }).source;
-const SHOTS = join(process.cwd(), 'test-results', 'console');
-
 /** A photo as the browser uploads it. */
 const file = (path: string) => ({ name: basename(path), mimeType: path.endsWith('.jpg') ? 'image/jpeg' : 'image/png', buffer: readFileSync(path) });
-
-interface Axe {
-  run(context: Document, options: Record<string, unknown>): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }>;
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  for (const size of [
-    { name: 'desktop', width: 1280, height: 800 },
-    { name: 'phone', width: 390, height: 844 },
-  ]) {
-    await page.setViewportSize({ width: size.width, height: size.height });
-    await page.evaluate(AXE_SOURCE);
-    const result = await page.evaluate(() => (window as unknown as { axe: Axe }).axe.run(document, { resultTypes: ['violations'] }));
-    const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    expect(serious, `${name} at ${size.name}`).toEqual([]);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${size.name}`).toBe(size.width);
-    await page.screenshot({ path: join(SHOTS, `${name}-${size.name}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 if (partsPresent('enrolment from uploaded photos in Chromium', [chromiumPart()])) {
   serverFactories('a supervisor refused enrolment by central');
@@ -65,7 +39,7 @@ if (partsPresent('enrolment from uploaded photos in Chromium', [chromiumPart()])
     let browser: Browser;
     let consoleServer: ConsoleServer;
     let admin = { login: 'itadmin', password: 'correct horse battery staple' };
-    let itRole = '';
+    let itLogin: Awaited<ReturnType<typeof createItLogin>> | null = null;
     let supervisor: RegisteredSupervisor | null = null;
 
     const templatesOf = async (no: string) =>
@@ -81,10 +55,8 @@ if (partsPresent('enrolment from uploaded photos in Chromium', [chromiumPart()])
       const howard = await enrolEmployeePhotos(root, engine, 'H-1', [{ name: 'howard1.png', bytes: readFileSync(bbtPhoto('howard', 1)) }], { allowDuplicateFace: false });
       expect(howard.map((o) => o.status)).toEqual(['added']);
       if (server) {
-        const roles = await databaseRoles(root);
-        itRole = `clockface_it_${randomBytes(4).toString('hex')}`;
-        admin = { login: itRole, password: randomBytes(12).toString('hex') };
-        await root.query(`CREATE ROLE "${itRole}" LOGIN NOCREATEROLE NOCREATEDB PASSWORD '${admin.password}' IN ROLE "${roles.admin}"`);
+        itLogin = await createItLogin(root);
+        admin = { login: itLogin.login, password: itLogin.password };
         supervisor = await addSupervisor(root, central.url, { login: `sid.${randomBytes(3).toString('hex')}`, sites: ['a'] });
       }
       const consoleCentral = { url: central.url, embedded: !server };
@@ -98,29 +70,17 @@ if (partsPresent('enrolment from uploaded photos in Chromium', [chromiumPart()])
       await consoleServer?.close();
       await root?.end();
       await central?.close();
-      if (itRole) {
-        const c = new pg.Client({ connectionString: process.env['CLOCKFACE_TEST_DATABASE_URL'] });
-        await c.connect();
-        await c.query(`DROP ROLE IF EXISTS "${itRole}"`);
-        await c.end();
-      }
+      await itLogin?.drop();
     });
 
     async function signedIn(who: { login: string; password: string }): Promise<Page> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
-      const page = await context.newPage();
-      await page.goto(`${consoleServer.url}/sign-in`);
-      await page.getByLabel('Login').fill(who.login);
-      await page.getByLabel('Password').fill(who.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL(`${consoleServer.url}/now`);
-      return page;
+      return (await signedInAt(browser, consoleServer.url, who)).page;
     }
 
     it('IT uploads five files: two good photos added, a group photo, someone else\'s face and a text file refused, each saying why', async () => {
       const page = await signedIn(admin);
       await page.goto(`${consoleServer.url}/employees/A-1`);
-      await shoot(page, `enrol-form-${factory.kind}`);
+      await checkPage(page, `enrol-form-${factory.kind}`);
       await page.getByLabel('Photos (up to 10, JPEG, PNG, WebP or TIFF)').setInputFiles([
         file(bbtPhoto('amy', 1)),
         file(bbtPhoto('amy', 2)),
@@ -138,7 +98,7 @@ if (partsPresent('enrolment from uploaded photos in Chromium', [chromiumPart()])
       expect(await text(2)).toMatch(/^bbt1\.jpg refused A photo shows more than one face\./);
       expect(await text(3)).toMatch(/^howard2\.png refused A photo shows the face of another employee\..*H-1/);
       expect(await text(4)).toMatch(/^notes\.png refused A photo cannot be read/);
-      await shoot(page, `enrol-result-${factory.kind}`);
+      await checkPage(page, `enrol-result-${factory.kind}`);
       expect(await templatesOf('A-1')).toBe(2);
       expect(await templatesOf('H-1')).toBe(1);
       await page.context().close();

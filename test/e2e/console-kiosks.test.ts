@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseRoles } from '../../electron/central/database-roles.js';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
 import { registerKiosk, type KioskConnectionSettings, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { startConsoleServer, type ConsoleServer } from '../../electron/console/server.js';
@@ -14,6 +11,7 @@ import { CentralGateway, closeSession, type HeartbeatHealth } from '../../electr
 import { addSupervisor, type RegisteredSupervisor } from '../../electron/timesheets/supervisors.js';
 import { centralFactories, serverFactories, startMigrated, type CentralFactory, type TestCentral } from '../support/centrals.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
+import { checkPage, createItLogin, signedIn as signedInAt } from '../support/console-browser.js';
 import { textContains, textIs } from '../support/page-text.js';
 import { addEmployee, addSite } from '../support/roster-fixtures.js';
 import { partsPresent } from '../support/system-parts.js';
@@ -29,57 +27,8 @@ import { partsPresent } from '../support/system-parts.js';
  * the server a supervisor has no Kiosks page.
  */
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE: string = (require('axe-core') as { source: string }).source;
-const SHOTS = join(process.cwd(), 'test-results', 'console');
-const WIDTHS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
-
-interface Axe {
-  run(context: Document, options: Record<string, unknown>): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }>;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: Axe }).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
-  });
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact ?? ''}): ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-}
-
-/**
- * Checks the page at both widths (axe-core, nothing sideways outside a scroll box) and shoots it, unless it shows a
- * secret (a new kiosk's settings), which no file should keep.
- */
-async function checkWidths(page: Page, name: string, label: string, shoot = true): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  for (const size of WIDTHS) {
-    await page.setViewportSize({ width: size.width, height: size.height });
-    expect(await seriousViolations(page), `${name} at ${size.name}`).toEqual([]);
-    const overflow = await page.evaluate((width) => {
-      const wide = Array.from(document.querySelectorAll('body *'))
-        .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.scroll'))
-        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
-      return { scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
-    }, size.width);
-    expect(overflow, `${name} at ${size.name}`).toEqual({ scrollWidth: size.width, wide: [] });
-    if (shoot) await page.screenshot({ path: join(SHOTS, `${name}-${label}-${size.name}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
-
-async function signIn(page: Page, base: string, login: string, password: string): Promise<void> {
-  await page.goto(`${base}/sign-in`);
-  await page.getByLabel('Login').fill(login);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/now`);
-}
+/** Checks the page and shoots it as `<name>-<central>-<width>.png`, unless it shows a secret (a new kiosk's settings). */
+const checkWidths = (page: Page, name: string, label: string, shoot = true) => checkPage(page, shoot ? `${name}-${label}` : null, name);
 
 const HEALTHY: HeartbeatHealth = {
   intervalSeconds: 3600,
@@ -101,7 +50,7 @@ if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
     let browser: Browser;
     let console_: ConsoleServer;
     let admin = { login: 'itadmin', password: 'correct horse battery staple' };
-    let itRole = '';
+    let itLogin: Awaited<ReturnType<typeof createItLogin>> | null = null;
     let supervisor: RegisteredSupervisor | null = null;
 
     /** A heartbeat the way a kiosk sends it: its own gateway, its own login (on the server), its own clock. */
@@ -134,10 +83,8 @@ if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
       // A kiosk that calls every second, once, and then no more: offline once three calls are missed.
       await heartbeat(quiet, { pending: 0, health: { ...HEALTHY, intervalSeconds: 1, rosterWatermark: await feedHead() } });
       if (server) {
-        const roles = await databaseRoles(root);
-        itRole = `clockface_it_${randomBytes(4).toString('hex')}`;
-        admin = { login: itRole, password: randomBytes(12).toString('hex') };
-        await root.query(`CREATE ROLE "${itRole}" LOGIN NOCREATEROLE NOCREATEDB PASSWORD '${admin.password}' IN ROLE "${roles.admin}"`);
+        itLogin = await createItLogin(root);
+        admin = { login: itLogin.login, password: itLogin.password };
         supervisor = await addSupervisor(root, central.url, { login: `sue.${randomBytes(3).toString('hex')}`, sites: ['a'] });
       } else {
         await createEmbeddedAdmin({ url: central.url, embedded: true }, admin.login, admin.password);
@@ -153,19 +100,11 @@ if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
       await console_?.close();
       await root?.end();
       await central?.close();
-      if (itRole) {
-        const c = new pg.Client({ connectionString: process.env['CLOCKFACE_TEST_DATABASE_URL'] });
-        await c.connect();
-        await c.query(`DROP ROLE IF EXISTS "${itRole}"`);
-        await c.end();
-      }
+      await itLogin?.drop();
     });
 
     async function signedIn(who = admin): Promise<{ context: BrowserContext; page: Page }> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', acceptDownloads: true });
-      const page = await context.newPage();
-      await signIn(page, console_.url, who.login, who.password);
-      return { context, page };
+      return signedInAt(browser, console_.url, who);
     }
 
     it('shows each kiosk\'s health, problems first; a kiosk whose heartbeats stopped is offline; both widths, both languages', async () => {

@@ -1,12 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import pg from 'pg';
 import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseRoles } from '../../electron/central/database-roles.js';
 import { registerKiosk } from '../../electron/central/kiosk-registry.js';
 import { startConsoleServer, type ConsoleServer } from '../../electron/console/server.js';
 import { createEmbeddedAdmin } from '../../electron/console/sign-in.js';
@@ -14,6 +10,7 @@ import { addSupervisor, type RegisteredSupervisor } from '../../electron/timeshe
 import { addDays, localDateAt, zonedInstant } from '../../shared/timesheet/index.js';
 import { centralFactories, serverFactories, startMigrated, type CentralFactory, type TestCentral } from '../support/centrals.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
+import { checkPage, createItLogin, signedIn as signedInAt } from '../support/console-browser.js';
 import { textContains, textIs, textLacks } from '../support/page-text.js';
 import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
 import { partsPresent } from '../support/system-parts.js';
@@ -30,32 +27,7 @@ import { partsPresent } from '../support/system-parts.js';
  * shot at 1280×800 and 390×844 (test-results/console/).
  */
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE: string = (require('axe-core') as { source: string }).source;
-const SHOTS = join(process.cwd(), 'test-results', 'console');
 const TZ = 'Europe/Berlin';
-
-interface Axe {
-  run(context: Document, options: Record<string, unknown>): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }>;
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  for (const size of [
-    { name: 'desktop', width: 1280, height: 800 },
-    { name: 'phone', width: 390, height: 844 },
-  ]) {
-    await page.setViewportSize({ width: size.width, height: size.height });
-    await page.evaluate(AXE_SOURCE);
-    const result = await page.evaluate(() => (window as unknown as { axe: Axe }).axe.run(document, { resultTypes: ['violations'] }));
-    const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    expect(serious, `${name} at ${size.name}`).toEqual([]);
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    expect(scrollWidth, `${name} at ${size.name}: the page scrolls sideways`).toBe(size.width);
-    await page.screenshot({ path: join(SHOTS, `${name}-${size.name}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 const day = addDays(localDateAt(new Date(), TZ), -2);
 const at = (hh: number) => new Date(zonedInstant(day, hh * 60, TZ));
@@ -71,7 +43,7 @@ if (partsPresent('the back office pages in Chromium', [chromiumPart()])) {
     let browser: Browser;
     let consoleServer: ConsoleServer;
     let admin = { login: 'itadmin', password: 'correct horse battery staple' };
-    let itRole = '';
+    let itLogin: Awaited<ReturnType<typeof createItLogin>> | null = null;
     let supervisor: RegisteredSupervisor | null = null;
     const [annIn, annOut, beaIn] = [randomUUID(), randomUUID(), randomUUID()];
 
@@ -94,10 +66,8 @@ if (partsPresent('the back office pages in Chromium', [chromiumPart()])) {
       const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 120, b: 150 } } }).jpeg().toBuffer();
       await root.query('INSERT INTO punch_snapshots (punch_id, jpeg) VALUES ($1, $2), ($3, $2)', [annIn, jpeg, beaIn]);
       if (server) {
-        const roles = await databaseRoles(root);
-        itRole = `clockface_it_${randomBytes(4).toString('hex')}`;
-        admin = { login: itRole, password: randomBytes(12).toString('hex') };
-        await root.query(`CREATE ROLE "${itRole}" LOGIN NOCREATEROLE NOCREATEDB PASSWORD '${admin.password}' IN ROLE "${roles.admin}"`);
+        itLogin = await createItLogin(root);
+        admin = { login: itLogin.login, password: itLogin.password };
         supervisor = await addSupervisor(root, central.url, { login: `sam.${randomBytes(3).toString('hex')}`, sites: ['a'] });
       }
       const consoleCentral = { url: central.url, embedded: !server };
@@ -111,23 +81,11 @@ if (partsPresent('the back office pages in Chromium', [chromiumPart()])) {
       await consoleServer?.close();
       await root?.end();
       await central?.close();
-      if (itRole) {
-        const c = new pg.Client({ connectionString: process.env['CLOCKFACE_TEST_DATABASE_URL'] });
-        await c.connect();
-        await c.query(`DROP ROLE IF EXISTS "${itRole}"`);
-        await c.end();
-      }
+      await itLogin?.drop();
     });
 
     async function signedIn(who: { login: string; password: string }): Promise<{ context: BrowserContext; page: Page }> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', acceptDownloads: true });
-      const page = await context.newPage();
-      await page.goto(`${consoleServer.url}/sign-in`);
-      await page.getByLabel('Login').fill(who.login);
-      await page.getByLabel('Password').fill(who.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL(`${consoleServer.url}/now`);
-      return { context, page };
+      return signedInAt(browser, consoleServer.url, who);
     }
     const templatesOf = async (no: string) =>
       (await root.query<{ n: number }>('SELECT count(*)::int AS n FROM face_templates t JOIN employees e ON e.id = t.employee_id WHERE e.employee_no = $1', [no])).rows[0]?.n;
@@ -139,11 +97,11 @@ if (partsPresent('the back office pages in Chromium', [chromiumPart()])) {
       await page.getByRole('button', { name: 'Search' }).click();
       await textContains(page.locator('ul.people'), 'Ann Ay');
       await textLacks(page.locator('ul.people'), 'Abe Ash');
-      await shoot(page, `employees-${kind}`);
+      await checkPage(page, `employees-${kind}`);
       await page.getByRole('link', { name: 'Ann Ay' }).click();
       await textContains(page.locator('dl.facts'), 'Face templates 1');
       await textContains(page.locator('main'), 'Last punches');
-      await shoot(page, `employee-${kind}`);
+      await checkPage(page, `employee-${kind}`);
 
       await page.getByRole('button', { name: 'Deactivate' }).click();
       await textIs(page.getByRole('status'), 'Deactivated: A-1 can no longer punch; kiosks drop them at their next sync.');
@@ -179,7 +137,7 @@ if (partsPresent('the back office pages in Chromium', [chromiumPart()])) {
       await textIs(page.getByRole('status'), 'Saved: the rules of site a.');
       const stored = (await root.query<{ rules: { autoBreak: unknown; dailyOvertimeAfterMinutes: number } }>("SELECT rules FROM site_rules WHERE site = 'a'")).rows[0]?.rules;
       expect(stored).toMatchObject({ autoBreak: { afterWorkedMinutes: 360, breakMinutes: 30 }, dailyOvertimeAfterMinutes: 480 });
-      await shoot(page, `rules-${kind}`);
+      await checkPage(page, `rules-${kind}`);
 
       await page.getByLabel('Grace for late (minutes)').fill('-5');
       await page.getByRole('button', { name: 'Save' }).click();
@@ -191,7 +149,7 @@ if (partsPresent('the back office pages in Chromium', [chromiumPart()])) {
     it('reports: the payroll CSV and JSON and the daily CSV carry the hours under the site\'s rules', async () => {
       const { context, page } = await signedIn(admin);
       await page.goto(`${consoleServer.url}/reports?from=${day}&to=${day}&site=a`);
-      await shoot(page, `reports-${kind}`);
+      await checkPage(page, `reports-${kind}`);
       const get = async (path: string) => {
         const response = await page.request.get(`${consoleServer.url}${path}?from=${day}&to=${day}&site=a`);
         expect(response.status(), path).toBe(200);
@@ -219,7 +177,7 @@ if (partsPresent('the back office pages in Chromium', [chromiumPart()])) {
       await textContains(page.locator('main'), 'This view is recorded in the audit log.');
       await page.locator('figure.snapshot img').evaluate((img: HTMLImageElement) => (img.complete ? Promise.resolve() : new Promise((r) => img.addEventListener('load', r))));
       expect(await page.locator('figure.snapshot img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(64);
-      await shoot(page, `snapshot-${kind}`);
+      await checkPage(page, `snapshot-${kind}`);
       const views = (await root.query<{ login: string; subject: string }>("SELECT login, subject FROM audit_log WHERE kind = 'snapshot.viewed'")).rows;
       // Shot twice (two widths) plus the first look: every load of the picture is a look, and each is recorded.
       expect(views.length).toBeGreaterThanOrEqual(1);

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseRoles } from '../../electron/central/database-roles.js';
 import { startConsoleServer, type ConsoleServer } from '../../electron/console/server.js';
 import { addSupervisor, type RegisteredSupervisor } from '../../electron/timesheets/supervisors.js';
 import { centralFactories, serverFactories, startMigrated, type CentralFactory, type TestCentral } from '../support/centrals.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
+import { checkPage, createItLogin, signedIn as signedInAt } from '../support/console-browser.js';
 import { bbtPhoto } from '../support/faces.js';
 import { textContains, textIs, textLacks } from '../support/page-text.js';
 import { addEmployee, addSite } from '../support/roster-fixtures.js';
@@ -33,48 +31,11 @@ import { makeZip } from '../support/zip.js';
  * critical violation, does not scroll sideways, and is shot at 1280×800 and 390×844 into test-results/console/.
  */
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE: string = (require('axe-core') as { source: string }).source;
-const SHOTS = join(process.cwd(), 'test-results', 'console');
-const WIDTHS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 /** The face engine loads its models on the first photo of the first preview: give that room. */
 const PREVIEW_WAIT = 120_000;
 
-interface Axe {
-  run(context: Document, options: Record<string, unknown>): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }>;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: Axe }).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
-  });
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact ?? ''}): ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-}
-
-/** Checks the page for accessibility and sideways scrolling at both widths, and shoots it. */
-async function shoot(page: Page, step: string, central: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  for (const size of WIDTHS) {
-    await page.setViewportSize({ width: size.width, height: size.height });
-    expect(await seriousViolations(page), `${step} at ${size.name}`).toEqual([]);
-    const overflow = await page.evaluate((width) => {
-      const wide = Array.from(document.querySelectorAll('body *'))
-        .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.scroll'))
-        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
-      return { scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
-    }, size.width);
-    expect(overflow, `${step} at ${size.name}`).toEqual({ scrollWidth: size.width, wide: [] });
-    await page.screenshot({ path: join(SHOTS, `roster-import-${step}-${central}-${size.name}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+/** Checks the page and shoots it as `roster-import-<step>-<central>-<width>.png`. */
+const shoot = (page: Page, step: string, central: string) => checkPage(page, `roster-import-${step}-${central}`, step);
 
 const HEADER = 'employee_no,full_name,department,site,photos,pin';
 const csvFile = (name: string, lines: readonly string[]) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(`${[HEADER, ...lines].join('\n')}\n`) });
@@ -96,7 +57,7 @@ if (partsPresent('the roster import pages in Chromium', [chromiumPart()])) {
     let browser: Browser;
     let console_: ConsoleServer;
     let admin = { login: 'itadmin', password: 'correct horse battery staple' };
-    let itRole = '';
+    let itLogin: Awaited<ReturnType<typeof createItLogin>> | null = null;
     let supervisor: RegisteredSupervisor | null = null;
     let photosZip: Buffer;
 
@@ -115,10 +76,8 @@ if (partsPresent('the roster import pages in Chromium', [chromiumPart()])) {
       await addSite(root, 'small');
       for (let i = 1; i <= 20; i++) await addEmployee(root, `S-${String(i).padStart(2, '0')}`, 'small', `Smith ${i}`);
       if (server) {
-        const roles = await databaseRoles(root);
-        itRole = `clockface_it_${randomBytes(4).toString('hex')}`;
-        admin = { login: itRole, password: randomBytes(12).toString('hex') };
-        await root.query(`CREATE ROLE "${itRole}" LOGIN NOCREATEROLE NOCREATEDB PASSWORD '${admin.password}' IN ROLE "${roles.admin}"`);
+        itLogin = await createItLogin(root);
+        admin = { login: itLogin.login, password: itLogin.password };
         supervisor = await addSupervisor(root, central.url, { login: `sue.${randomBytes(3).toString('hex')}`, sites: ['hq'] });
       }
       // Real photos as HR would zip them, and one in which nobody can be found.
@@ -137,23 +96,11 @@ if (partsPresent('the roster import pages in Chromium', [chromiumPart()])) {
       await console_?.close();
       await root?.end();
       await central?.close();
-      if (itRole) {
-        const c = new pg.Client({ connectionString: process.env['CLOCKFACE_TEST_DATABASE_URL'] });
-        await c.connect();
-        await c.query(`DROP ROLE IF EXISTS "${itRole}"`);
-        await c.end();
-      }
+      await itLogin?.drop();
     });
 
     async function signedIn(who = admin): Promise<{ context: BrowserContext; page: Page }> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
-      const page = await context.newPage();
-      await page.goto(`${console_.url}/sign-in`);
-      await page.getByLabel('Login').fill(who.login);
-      await page.getByLabel('Password').fill(who.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL(`${console_.url}/now`);
-      return { context, page };
+      return signedInAt(browser, console_.url, who);
     }
 
     /** Fills the upload form and sends it; lands on the job's page (progress, then the preview). */

@@ -1,11 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseRoles } from '../../electron/central/database-roles.js';
 import { registerKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { startConsoleServer, type ConsoleServer, type ConsoleServerOptions } from '../../electron/console/server.js';
 import { addSupervisor, type RegisteredSupervisor } from '../../electron/timesheets/supervisors.js';
@@ -13,6 +9,7 @@ import { payrollReport } from '../../electron/timesheets/timesheet-view.js';
 import { addDays, localDateAt, startOfWeek, zonedInstant } from '../../shared/timesheet/index.js';
 import { centralFactories, serverFactories, startMigrated, type CentralFactory, type TestCentral } from '../support/centrals.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
+import { checkPage, createItLogin, signIn } from '../support/console-browser.js';
 import { asKiosk } from '../support/kiosk-session.js';
 import { addEmployee, addSite } from '../support/roster-fixtures.js';
 import { textContains, textIs, textLacks } from '../support/page-text.js';
@@ -33,63 +30,15 @@ import { partsPresent } from '../support/system-parts.js';
  * session sends the page to sign-in.
  */
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE: string = (require('axe-core') as { source: string }).source;
-const SHOTS = join(process.cwd(), 'test-results', 'console');
-const WIDTHS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 const TZ = 'Europe/Berlin';
+/** Checks and shoots the page as `<name>-<central>-<width>.png`. */
+const shoot = (page: Page, name: string, label: string) => checkPage(page, `${name}-${label}`, name);
 const RULES = { autoBreak: { afterWorkedMinutes: 360, breakMinutes: 30 }, dailyOvertimeAfterMinutes: 480 };
-
-interface Axe {
-  run(context: Document, options: Record<string, unknown>): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }>;
-}
-
-/** axe-core in the page (evaluated over the DevTools protocol, which the page's CSP does not govern). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: Axe }).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
-  });
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact ?? ''}): ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-}
-
-/** Shoots the page at both widths (and checks it for accessibility at each). */
-async function shoot(page: Page, name: string, label: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  for (const size of WIDTHS) {
-    await page.setViewportSize({ width: size.width, height: size.height });
-    expect(await seriousViolations(page), `${name} at ${size.name}`).toEqual([]);
-    // Usable on a phone: wide tables scroll inside their own box, the page itself never sideways.
-    const overflow = await page.evaluate((width) => {
-      const wide = Array.from(document.querySelectorAll('body *'))
-        .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.scroll'))
-        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
-      return { scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
-    }, size.width);
-    expect(overflow, `${name} at ${size.name}`).toEqual({ scrollWidth: size.width, wide: [] });
-    await page.screenshot({ path: join(SHOTS, `${name}-${label}-${size.name}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 function dayIn(days: number): string {
   return addDays(localDateAt(new Date(), TZ), days);
 }
 const at = (day: string, hh: number, mm = 0) => new Date(zonedInstant(day, hh * 60 + mm, TZ));
-
-async function signIn(page: Page, base: string, login: string, password: string): Promise<void> {
-  await page.goto(`${base}/sign-in`);
-  await page.getByLabel('Login').fill(login);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/now`);
-}
 
 const STATE = `SELECT (SELECT count(*) FROM punch_corrections)::int AS corrections, (SELECT count(*) FROM correction_decisions)::int AS decisions,
                       (SELECT count(*) FROM audit_log)::int AS audit`;
@@ -105,7 +54,7 @@ if (partsPresent('the back office in Chromium', [chromiumPart()])) {
     let console_: ConsoleServer;
     let kiosk: RegisteredKiosk;
     let admin = { login: 'itadmin', password: 'correct horse battery staple' };
-    let itRole = '';
+    let itLogin: Awaited<ReturnType<typeof createItLogin>> | null = null;
     let supervisor: RegisteredSupervisor | null = null;
     // Two days back: whatever the hour, Ann's open IN is past the longest shift (16 h) and counts as a missing OUT.
     const yesterday = dayIn(-2);
@@ -134,10 +83,8 @@ if (partsPresent('the back office in Chromium', [chromiumPart()])) {
         [annIn, ann, randomUUID(), bo, randomUUID(), door, at(yesterday, 8), new Date(Date.now() - 2 * 3600_000), bea],
       );
       if (server) {
-        const roles = await databaseRoles(root);
-        itRole = `clockface_it_${randomBytes(4).toString('hex')}`;
-        admin = { login: itRole, password: randomBytes(12).toString('hex') };
-        await root.query(`CREATE ROLE "${itRole}" LOGIN NOCREATEROLE NOCREATEDB PASSWORD '${admin.password}' IN ROLE "${roles.admin}"`);
+        itLogin = await createItLogin(root);
+        admin = { login: itLogin.login, password: itLogin.password };
         supervisor = await addSupervisor(root, central.url, { login: `sue.${randomBytes(3).toString('hex')}`, sites: ['a'] });
       }
       browser = await launchChromium();
@@ -149,12 +96,7 @@ if (partsPresent('the back office in Chromium', [chromiumPart()])) {
       await console_?.close();
       await root?.end();
       await central?.close();
-      if (itRole) {
-        const c = new pg.Client({ connectionString: process.env['CLOCKFACE_TEST_DATABASE_URL'] });
-        await c.connect();
-        await c.query(`DROP ROLE IF EXISTS "${itRole}"`);
-        await c.end();
-      }
+      await itLogin?.drop();
     });
 
     async function freshPage(): Promise<{ context: BrowserContext; page: Page }> {

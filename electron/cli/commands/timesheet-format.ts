@@ -2,6 +2,7 @@
  * How the timesheet commands print for people (the `--json` forms print the values as they are). Not a command:
  * shared by timesheet.ts, rules.ts, schedule.ts, punch.ts and correction.ts.
  */
+import { hoursMinutes } from '../../timesheets/timesheet-view.js';
 import type { Command } from 'commander';
 import { requireMigrated } from '../../central/migrate.js';
 import { sqlState } from '../../central/sql-errors.js';
@@ -42,13 +43,6 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/** Minutes as h:mm (to the nearest minute); exact minutes are in `--json`. */
-export function hoursMinutes(minutes: number): string {
-  const whole = Math.round(minutes);
-  const sign = whole < 0 ? '-' : '';
-  const abs = Math.abs(whole);
-  return `${sign}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, '0')}`;
-}
 
 /** The rules in words, one clause each. */
 export function describeRules(rules: TimesheetRules): string[] {

@@ -84,10 +84,5 @@ ${content}
 </html>`.text;
 }
 
-/** Minutes as h:mm (payroll reads hours and minutes). */
-export function hm(minutes: number): string {
-  const whole = Math.round(minutes);
-  const sign = whole < 0 ? '-' : '';
-  const abs = Math.abs(whole);
-  return `${sign}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, '0')}`;
-}
+/** Minutes as h:mm: the CLI's formatting, so that both say the same. */
+export { hoursMinutes as hm } from '../../timesheets/timesheet-view.js';
