@@ -1,25 +1,33 @@
 import { Command, CommanderError } from 'commander';
 import { installNodeLogSink } from '../logging.js';
 import { reportFailure } from './failure.js';
-import { centralCommand } from './commands/central.js';
-import { dbCommand } from './commands/db.js';
-import { evalFacesCommand } from './commands/eval-faces.js';
-import { rosterCommand } from './commands/roster.js';
-import { searchCommand } from './commands/search.js';
-import { employeeCommand } from './commands/employee.js';
-import { enrollCommand } from './commands/enroll.js';
-import { kioskCommand } from './commands/kiosk.js';
-import { reportCommand } from './commands/report.js';
-import { snapshotsCommand } from './commands/snapshots.js';
-import { startCommand } from './commands/start.js';
-import { supervisorCommand } from './commands/supervisor.js';
-import { punchCommand } from './commands/punch.js';
-import { correctionCommand } from './commands/correction.js';
-import { timesheetCommand } from './commands/timesheet.js';
-import { rulesCommand } from './commands/rules.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { auditCommand } from './commands/audit.js';
-import { consoleCommand } from './commands/console.js';
+
+/**
+ * Every top-level command, loaded on demand: a command's module pulls in what it runs (the console's web server, the
+ * kiosk, the face engine's helpers), and loading all of them cost every invocation about 2 s. `clockface timesheet …`
+ * loads only the timesheet command; help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./commands/start.js')).startCommand(),
+  central: async () => (await import('./commands/central.js')).centralCommand(),
+  db: async () => (await import('./commands/db.js')).dbCommand(),
+  'eval-faces': async () => (await import('./commands/eval-faces.js')).evalFacesCommand(),
+  roster: async () => (await import('./commands/roster.js')).rosterCommand(),
+  search: async () => (await import('./commands/search.js')).searchCommand(),
+  enroll: async () => (await import('./commands/enroll.js')).enrollCommand(),
+  employee: async () => (await import('./commands/employee.js')).employeeCommand(),
+  kiosk: async () => (await import('./commands/kiosk.js')).kioskCommand(),
+  report: async () => (await import('./commands/report.js')).reportCommand(),
+  timesheet: async () => (await import('./commands/timesheet.js')).timesheetCommand(),
+  punch: async () => (await import('./commands/punch.js')).punchCommand(),
+  correction: async () => (await import('./commands/correction.js')).correctionCommand(),
+  rules: async () => (await import('./commands/rules.js')).rulesCommand(),
+  schedule: async () => (await import('./commands/schedule.js')).scheduleCommand(),
+  supervisor: async () => (await import('./commands/supervisor.js')).supervisorCommand(),
+  audit: async () => (await import('./commands/audit.js')).auditCommand(),
+  snapshots: async () => (await import('./commands/snapshots.js')).snapshotsCommand(),
+  console: async () => (await import('./commands/console.js')).consoleCommand(),
+};
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (as in most Unix tools). */
 export const EXIT_USAGE = 2;
@@ -37,30 +45,20 @@ const USAGE_ERRORS = new Set([
   'commander.help',
 ]);
 
-export function buildProgram(): Command {
+/**
+ * The program with every command, or only `only` when it names one (what `clockface only …` needs; the command's
+ * own help and errors are complete, since each command file defines its whole subtree).
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('clockface')
     .description('Clockface: face-recognition attendance. Central database, kiosks and IT tooling.')
     .version(process.env['npm_package_version'] ?? '0.1.0');
 
-  program.addCommand(startCommand());
-  program.addCommand(centralCommand());
-  program.addCommand(dbCommand());
-  program.addCommand(evalFacesCommand());
-  program.addCommand(rosterCommand());
-  program.addCommand(searchCommand());
-  program.addCommand(enrollCommand());
-  program.addCommand(employeeCommand());
-  program.addCommand(kioskCommand());
-  program.addCommand(reportCommand());
-  program.addCommand(timesheetCommand());
-  program.addCommand(punchCommand());
-  program.addCommand(correctionCommand());
-  program.addCommand(rulesCommand());
-  program.addCommand(scheduleCommand());
-  program.addCommand(supervisorCommand());
-  program.addCommand(auditCommand());
-  program.addCommand(snapshotsCommand());
-  program.addCommand(consoleCommand());
+  const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
+  for (const name of names) {
+    const load = COMMANDS[name];
+    if (load) program.addCommand(await load());
+  }
 
   // Commands built with `new Command` do not inherit settings, so apply them to the whole tree.
   const configure = (command: Command): void => {
@@ -75,7 +73,7 @@ export function buildProgram(): Command {
 /** Runs the CLI. Resolves once the command's work is done (long-running servers keep the process alive). */
 export async function runCli(argv: string[]): Promise<void> {
   installNodeLogSink();
-  const program = buildProgram();
+  const program = await buildProgram(argv[2]);
   if (argv.length <= 2) {
     program.outputHelp({ error: true });
     process.exitCode = EXIT_USAGE;

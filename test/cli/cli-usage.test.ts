@@ -11,9 +11,9 @@ function commandPaths(command: Command, prefix: string[] = []): string[][] {
     .flatMap((c) => [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])]);
 }
 
-describe('clockface command line', () => {
-  const paths = commandPaths(buildProgram());
+const paths = commandPaths(await buildProgram());
 
+describe('clockface command line', () => {
   it('knows the commands this version ships', () => {
     expect(paths.map((p) => p.join(' '))).toEqual(
       expect.arrayContaining(['start', 'central', 'central start', 'db', 'db migrate', 'db status']),
