@@ -103,8 +103,9 @@ async function requireVector(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * Applies every pending migration, each in its own transaction, in version order. Safe to run twice (the second
- * run applies nothing) and safe to run concurrently (an advisory lock serialises migrators).
+ * Applies every pending migration, each in its own transaction (or statement by statement, for the few that cannot
+ * run in one: see OUTSIDE_TRANSACTION_MARK), in version order. Safe to run twice (the second run applies nothing) and
+ * safe to run concurrently (locks serialise migrators).
  */
 export async function migrateCentral(
   client: pg.ClientBase,
@@ -127,6 +128,10 @@ export async function migrateCentral(
 
   const applied: MigrationFile[] = [];
   for (const file of files) {
+    if (isOutsideTransaction(file)) {
+      if (await applyOutsideTransaction(client, file)) applied.push(file);
+      continue;
+    }
     await client.query('BEGIN');
     try {
       await client.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
@@ -152,6 +157,91 @@ export async function migrateCentral(
     if (applied.at(-1) === file) log.info('applied migration', { version: file.version, migration: file.name });
   }
   return { applied, version: files.at(-1)?.version ?? 0 };
+}
+
+/**
+ * The first line of a migration that cannot run inside a transaction: `CREATE INDEX CONCURRENTLY` (rebuilding a large
+ * index while kiosks keep punching and searching) refuses a transaction block. Such a file holds plain statements,
+ * each ending with `;` at the end of a line, and no function bodies; each statement commits on its own, so each must
+ * be safe to run again after a crash between two of them (DROP … IF EXISTS before CREATE … CONCURRENTLY, whose failure
+ * leaves an invalid index behind).
+ */
+export const OUTSIDE_TRANSACTION_MARK = '-- clockface:outside-transaction';
+
+/** Advisory lock key of migrations that run outside a transaction (see applyOutsideTransaction). */
+const OUTSIDE_TRANSACTION_LOCK_KEY = BOOTSTRAP_LOCK_KEY + 1;
+
+/** How long a migrator waits for another to finish an outside-transaction migration (an index build takes minutes). */
+const OUTSIDE_TRANSACTION_WAIT_MS = 30 * 60_000;
+
+export function isOutsideTransaction(file: MigrationFile): boolean {
+  return file.sql.startsWith(OUTSIDE_TRANSACTION_MARK);
+}
+
+/** The statements of an outside-transaction migration, in order (comments and blank lines dropped). */
+export function outsideTransactionStatements(file: MigrationFile): string[] {
+  if (file.sql.includes('$$')) {
+    throw new Error(`migration ${file.version} (${file.name}) runs outside a transaction and may not hold function bodies`);
+  }
+  const statements: string[] = [];
+  let current: string[] = [];
+  for (const line of file.sql.split('\n')) {
+    const text = line.replace(/--.*$/, '').trimEnd();
+    if (text.trim() === '') continue;
+    current.push(text);
+    if (text.endsWith(';')) {
+      statements.push(current.join('\n'));
+      current = [];
+    }
+  }
+  if (current.length > 0) throw new Error(`migration ${file.version} (${file.name}): the last statement has no closing ";"`);
+  return statements;
+}
+
+/**
+ * Runs one outside-transaction migration, statement by statement, each committing on its own. Returns whether this
+ * call applied it (false: another migrator did).
+ *
+ * Migrators serialise on a session advisory lock here, since the ledger's table lock lives only as long as a
+ * transaction and `CREATE INDEX CONCURRENTLY` waits for every older transaction, a migrator's own included, to end.
+ * The lock is taken by polling `pg_try_advisory_lock`, never by waiting inside a statement: a waiting statement holds
+ * a snapshot, which the index build in the other migrator would wait for in turn. Any login may take an advisory
+ * lock, so a stolen kiosk password could hold this one: the wait is bounded, and ends in CENTRAL_LOCKED.
+ */
+async function applyOutsideTransaction(client: pg.ClientBase, file: MigrationFile): Promise<boolean> {
+  const statements = outsideTransactionStatements(file);
+  const applied = async (): Promise<boolean> =>
+    ((await client.query('SELECT 1 FROM clockface_migrations WHERE version = $1', [file.version])).rowCount ?? 0) > 0;
+  if (await applied()) return false;
+  const deadline = Date.now() + OUTSIDE_TRANSACTION_WAIT_MS;
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [OUTSIDE_TRANSACTION_LOCK_KEY]);
+    if (rows[0]?.locked) break;
+    if (Date.now() > deadline) {
+      throw new ClockfaceError('CENTRAL_LOCKED', `migration ${file.version} (${file.name}) waited for another migrator's lock; nothing was changed`, {
+        hint: 'Another `clockface db migrate` is running (an index rebuild takes minutes), or a session holds its advisory lock. Run migrate again later.',
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  try {
+    if (await applied()) return false;
+    log.info('applying migration outside a transaction', { version: file.version, migration: file.name, statements: statements.length });
+    const roles = await databaseRoles(client);
+    await client.query(`SET lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
+    try {
+      for (const statement of statements) await client.query(renderMigrationSql(statement, roles));
+    } catch (e) {
+      throw explainMigrationError(e, file);
+    } finally {
+      await client.query('RESET lock_timeout');
+    }
+    await client.query('INSERT INTO clockface_migrations (version, name, checksum) VALUES ($1, $2, $3)', [file.version, file.name, file.checksum]);
+    log.info('applied migration', { version: file.version, migration: file.name });
+    return true;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [OUTSIDE_TRANSACTION_LOCK_KEY]);
+  }
 }
 
 /** A lock wait that timed out names the migration; anything else goes up as it is. */
