@@ -51,7 +51,8 @@ export function explainConnectError(e: unknown, target: CentralTarget): unknown 
       cause: e,
     });
   }
-  if (code === '28P01' || code === '28000') {
+  // PgBouncer's word for a login its auth lookup does not return (unknown, disabled: a revoked kiosk behind the pooler).
+  if (code === '28P01' || code === '28000' || message === 'no such user') {
     return new ClockfaceError('CENTRAL_AUTH_FAILED', `the central database at ${shown} refused the login`, {
       hint: 'Check the user name and password in the URL; a revoked kiosk can no longer log in.',
       cause: e,
@@ -94,10 +95,17 @@ export interface ConnectOptions {
    * Also turns TCP keepalive on, so that a peer that vanished is noticed on an idle connection. Off when absent.
    */
   queryTimeoutMs?: number;
+  /**
+   * Through a pooler in transaction mode (PgBouncer): no startup `options` (PgBouncer refuses the parameter). The
+   * session settings and a kiosk's server-side limits then come from the pooler, which runs
+   * public.clockface_pooled_session() on each server session (migration 0160, resources/pgbouncer/pgbouncer.ini).
+   */
+  pooled?: boolean;
 }
 
 /**
- * Session settings Clockface relies on, sent with every login (the startup packet overrides role defaults).
+ * Session settings Clockface relies on, sent with every login (the startup packet overrides role defaults). Behind a
+ * transaction pooler the pooler applies the same list through clockface_pooled_session() (migration 0160): change both.
  *
  * Why: every login may `ALTER ROLE current_user SET …` its own defaults, and PostgreSQL cannot forbid it. Someone
  * holding a kiosk's password could make the real kiosk's next sessions read-only, move its search_path, cut the
@@ -105,7 +113,7 @@ export interface ConnectOptions {
  * in a crash), or change the date format its driver parses. Setting them here makes every session start as Clockface
  * expects whatever the role says; `kiosk revoke` and `kiosk rekey` also reset the role's defaults.
  */
-const SESSION_SETTINGS: ReadonlyArray<[string, string]> = [
+export const SESSION_SETTINGS: ReadonlyArray<[string, string]> = [
   ['search_path', 'public'],
   ['default_transaction_read_only', 'off'],
   ['default_transaction_isolation', 'read committed'],
@@ -142,7 +150,7 @@ export async function connectCentral(target: CentralTarget, options?: ConnectOpt
     connectionString: target.url,
     application_name: options?.applicationName ?? 'clockface',
     connectionTimeoutMillis: options?.timeoutMs ?? 10_000,
-    options: startupOptions([...SESSION_SETTINGS, ...kioskLimits]),
+    ...(options?.pooled ? {} : { options: startupOptions([...SESSION_SETTINGS, ...kioskLimits]) }),
     ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 } : {}),
   };
   const client = queryTimeoutMs ? new BoundedClient(config, queryTimeoutMs) : new pg.Client(config);

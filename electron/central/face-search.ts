@@ -81,14 +81,18 @@ export function peopleSearchParams(descriptor: ArrayLike<number>, k: number, sco
   ];
 }
 
-/** The k nearest people to a descriptor on central (see PEOPLE_SEARCH_SQL), nearest first. */
+/**
+ * The k nearest people to a descriptor on central (see PEOPLE_SEARCH_SQL), nearest first. `settings`: see
+ * applySearchSettings ('transaction' needs the caller's open transaction).
+ */
 export async function nearestPeople(
   client: pg.ClientBase,
   descriptor: ArrayLike<number>,
   k: number,
   scope: PeopleSearchScope = {},
+  settings: 'session' | 'transaction' = 'session',
 ): Promise<NearPerson[]> {
-  await applySearchSettings(client);
+  await applySearchSettings(client, settings);
   const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; active: boolean; distance: number }>(
     PEOPLE_SEARCH_SQL,
     peopleSearchParams(descriptor, k, scope),

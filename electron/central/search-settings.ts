@@ -18,6 +18,9 @@ export const CENTRAL_EF_SEARCH = 200;
  * match exists: the duplicate guard would then miss a duplicate. Session-level (not SET LOCAL) so that it holds
  * for callers outside a transaction block; every central search connection is ours, so nothing else inherits it.
  */
-export async function applySearchSettings(client: pg.ClientBase): Promise<void> {
-  await client.query(`SET hnsw.ef_search = ${CENTRAL_EF_SEARCH}; SET hnsw.iterative_scan = strict_order`);
+export async function applySearchSettings(client: pg.ClientBase, scope: 'session' | 'transaction' = 'session'): Promise<void> {
+  // 'transaction' (SET LOCAL, inside the caller's transaction): behind a transaction pooler the next statement may run
+  // on another server session, and a session-level SET would stay behind on this one for the next client.
+  const set = scope === 'transaction' ? 'SET LOCAL' : 'SET';
+  await client.query(`${set} hnsw.ef_search = ${CENTRAL_EF_SEARCH}; ${set} hnsw.iterative_scan = strict_order`);
 }

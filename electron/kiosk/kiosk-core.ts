@@ -253,7 +253,7 @@ export class KioskCore {
 
   /** A session listening for roster notifications, for the RosterFollower. */
   listenForRoster(events: RosterListenerEvents): Promise<RosterListener> {
-    return this.central.listen(events);
+    return this.central.listen(events, () => this.sync.cache.position());
   }
 
   /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ClockfaceError } from '../../shared/errors.js';
 import { DEFAULT_POLL_SECONDS } from '../../shared/kiosk/heartbeat.js';
 import { DEFAULT_MATCH_POLICY } from '../../shared/kiosk/match-policy.js';
+import { DEFAULT_WATCH_SECONDS } from './central/gateway.js';
 
 /**
  * A kiosk folder holds `kiosk.json` (these settings; it contains the kiosk's database password, so it is written
@@ -41,6 +42,14 @@ export const kioskSettingsSchema = z.object({
   kioskId: z.number().int().positive().optional(),
   /** A read replica for roster reads. LISTEN still goes to the primary: NOTIFY is not replicated. */
   rosterUrl: postgresUrl.optional(),
+  /**
+   * 'transaction': url (and rosterUrl) lead through a pooler in transaction mode, PgBouncer set up as in
+   * docs/operations.md ("A thousand kiosks"): no startup options, no LISTEN; roster changes are found by looking at
+   * central's roster head every `watchSeconds`. 'none': direct connections, LISTEN plus the poll.
+   */
+  pooler: z.enum(['none', 'transaction']).default('none'),
+  /** Seconds between looks at the roster head behind a transaction pooler (each drawn from ±25 % of it). */
+  watchSeconds: z.number().min(0.2).max(600).default(DEFAULT_WATCH_SECONDS),
   engine: z.enum(['auto', 'sqlite-vss', 'sqlite-vec', 'js']).default('auto'),
   /** Ask central's index when the cache knows nobody and central is reachable. */
   centralFallback: z.boolean().default(true),

@@ -1009,6 +1009,54 @@ const STEPS: Step[] = [
       expect(audit.rows).toEqual([{ kind: 'snapshot.viewed', subject: `punch ${world.punches.northIn}` }]);
     },
   },
+  {
+    version: 150,
+    about: 'roster head index: roster_changes by (site, txid), built concurrently outside a transaction',
+    async after({ admin }) {
+      expect(
+        await one(admin, `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
+                          JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'roster_changes_site_txid'`),
+      ).toEqual({ valid: true, def: expect.stringContaining('ON public.roster_changes USING btree (site, txid)') });
+    },
+  },
+  {
+    version: 160,
+    about: "pooled kiosks: roster_head for a kiosk's sites only, and a pooled session cleaned of what a previous client left",
+    async after({ admin, server, as, world }) {
+      const headOf = (site: string) =>
+        one<{ h: string }>(admin, "SELECT coalesce(max(txid::text::numeric), 0)::text AS h FROM roster_changes WHERE site = $1", [site]);
+      const northHead = (await headOf('north')).h;
+      expect(northHead).not.toBe('0');
+      // The north door serves north only: the south site's changes are not its to see, whatever it asks.
+      expect(await as('north', (c) => one(c, "SELECT roster_head(ARRAY['north', 'south'])::text AS h"))).toEqual({ h: northHead });
+      expect(await as('north', (c) => one(c, "SELECT roster_head(ARRAY['south'])::text AS h"))).toEqual({ h: '0' });
+      // The south door serves both sites.
+      const both = String(BigInt(northHead) > BigInt((await headOf('south')).h) ? northHead : (await headOf('south')).h);
+      expect(await as('south', (c) => one(c, "SELECT roster_head(ARRAY['north', 'south'])::text AS h"))).toEqual({ h: both });
+      // A roster change moves the head, once its transaction has committed.
+      await admin.query("UPDATE employees SET full_name = full_name || ' (moved head)' WHERE id = $1", [world.employees['N-1']]);
+      const moved = await as('north', (c) => one<{ h: string }>(c, "SELECT roster_head(ARRAY['north'])::text AS h"));
+      expect(BigInt(moved.h)).toBeGreaterThan(BigInt(northHead));
+      expect(await publicExecutes(admin, 'roster_head(text[])')).toBe(false);
+      if (!server) return; // what follows is about one login's sessions, which only a real server has
+      // What someone with the north door's password could leave on a pooled session for the real kiosk to get next.
+      const session = await connectAsKiosk(world.kiosks.north.settings);
+      try {
+        // (A temporary `punches` to divert the next client's uploads is refused already: kiosks lost TEMP in 0050.)
+        expect(await stateOf(session.query('CREATE TEMP TABLE punches (id uuid)'))).toBe('42501');
+        await session.query('SET search_path = pg_temp, public; SET default_transaction_read_only = on; SET statement_timeout = 0');
+        await session.query('SELECT pg_advisory_lock(42)');
+        await session.query('SELECT public.clockface_pooled_session()');
+        expect(
+          await one(session, `SELECT current_setting('search_path') AS path, current_setting('default_transaction_read_only') AS ro,
+                                     current_setting('statement_timeout') AS st,
+                                     (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks`),
+        ).toEqual({ path: 'public', ro: 'off', st: '1min', locks: 0 });
+      } finally {
+        await session.end();
+      }
+    },
+  },
 ];
 
 it('every central migration after the first has an upgrade step here', () => {

@@ -3,6 +3,7 @@ import { chromiumPart } from './chromium.js';
 import { ffmpegPart } from './fake-camera.js';
 import { tmpfsPart } from './tmpfs.js';
 import { opensslPart, pgClusterPart } from './pg-cluster.js';
+import { pgbouncerPart } from './pgbouncer.js';
 
 /**
  * System parts that some tests need and that a plain `npm ci` does not bring (a real PostgreSQL with pgvector,
@@ -29,7 +30,7 @@ export function realPostgresPart(): SystemPart {
 }
 
 export function systemParts(): SystemPart[] {
-  return [realPostgresPart(), chromiumPart(), ffmpegPart(), tmpfsPart(), pgClusterPart(), opensslPart()];
+  return [realPostgresPart(), chromiumPart(), ffmpegPart(), tmpfsPart(), pgClusterPart(), opensslPart(), pgbouncerPart()];
 }
 
 /**

@@ -4,6 +4,7 @@ import { enrolAtCentral, type EnrolOutcome, type EnrolRequest } from './enrol.js
 import { sendHeartbeat, type HeartbeatReport } from './heartbeat.js';
 import { readLastPunches, type CentralLastPunch } from './last-punches.js';
 import { listenForRoster, type RosterListener, type RosterListenerEvents } from './listen.js';
+import { watchRosterHead, type RosterPosition } from './watch.js';
 import { insertPunches, punchesCentralHolds, type PunchUpload } from './punches.js';
 import { readRosterDelta, rosterTarget, type RosterCacheView, type RosterDelta, type RosterReadOptions } from './roster-read.js';
 import { closeSession, type CentralSession, type OpenCentralSession } from './session.js';
@@ -17,6 +18,13 @@ export interface GatewaySettings {
   url: string;
   /** Roster reads and the fallback search: a read replica when set. */
   rosterUrl?: string | undefined;
+  /**
+   * 'transaction': both URLs lead through a pooler in transaction mode (PgBouncer). Sessions then carry no startup
+   * options and no state between statements, and roster changes are found by looking at central's roster head every
+   * `watchSeconds` instead of LISTEN. Absent or 'none': direct sessions.
+   */
+  pooler?: 'none' | 'transaction' | undefined;
+  watchSeconds?: number | undefined;
 }
 
 export interface GatewayLimits {
@@ -24,6 +32,9 @@ export interface GatewayLimits {
   connectMs?: number;
   queryMs?: number;
 }
+
+/** Seconds between looks at the roster head behind a transaction pooler (kiosk.json `watchSeconds`). */
+export const DEFAULT_WATCH_SECONDS = 2;
 
 /** How long a frame may wait for central's fallback search: a person is standing at the screen. */
 export const FALLBACK_TIMEOUT_MS = 1_500;
@@ -46,12 +57,17 @@ export class CentralGateway {
     return this.settings().kioskId;
   }
 
+  private get pooled(): boolean {
+    return this.settings().pooler === 'transaction';
+  }
+
   private connect(url: string, purpose: string, limits?: { timeoutMs: number; queryTimeoutMs: number; statementTimeoutMs?: number }): Promise<OpenCentralSession> {
     const name = purpose ? `clockface-kiosk:${this.settings().kioskName}:${purpose}` : `clockface-kiosk:${this.settings().kioskName}`;
     return connectCentral(
       { url, embeddedDefault: false },
       {
         applicationName: name,
+        pooled: this.pooled,
         ...(limits ?? {
           timeoutMs: this.limits.connectMs ?? KIOSK_CONNECT_TIMEOUT_MS,
           queryTimeoutMs: this.limits.queryMs ?? KIOSK_QUERY_TIMEOUT_MS,
@@ -124,15 +140,25 @@ export class CentralGateway {
       queryTimeoutMs: FALLBACK_TIMEOUT_MS,
     });
     try {
-      return await nearestPeople(session, descriptor, 2, { kioskId: this.kioskId });
+      if (!this.pooled) return await nearestPeople(session, descriptor, 2, { kioskId: this.kioskId });
+      // Through a transaction pooler: the settings and the limit hold for this one transaction (see applySearchSettings).
+      await session.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${FALLBACK_TIMEOUT_MS}`);
+      const found = await nearestPeople(session, descriptor, 2, { kioskId: this.kioskId }, 'transaction');
+      await session.query('COMMIT');
+      return found;
     } finally {
       // Not awaited: on a stalled link closing takes its own timeout, and a person is waiting at the screen.
       void closeSession(session);
     }
   }
 
-  /** A primary session listening for roster notifications (NOTIFY is not replicated to read replicas). */
-  async listen(events: RosterListenerEvents): Promise<RosterListener> {
-    return listenForRoster(await this.connectPrimary(), events);
+  /**
+   * A primary session that reports roster changes: LISTEN (NOTIFY is not replicated to read replicas), or behind a
+   * transaction pooler, where LISTEN hears nothing, a look at the roster head every `watchSeconds` (watch.ts).
+   */
+  async listen(events: RosterListenerEvents, position: () => RosterPosition): Promise<RosterListener> {
+    const session = await this.connectPrimary();
+    if (!this.pooled) return listenForRoster(session, events);
+    return watchRosterHead(session, events, { intervalMs: (this.settings().watchSeconds ?? DEFAULT_WATCH_SECONDS) * 1000, position });
   }
 }

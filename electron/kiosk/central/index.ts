@@ -3,7 +3,7 @@
  * it (lint keeps `pg` out of the rest of electron/kiosk). CentralGateway opens the sessions; the statement files
  * beside it each hold one conversation. See docs/architecture.md.
  */
-export { CentralGateway, FALLBACK_TIMEOUT_MS, type GatewayLimits, type GatewaySettings } from './gateway.js';
+export { CentralGateway, DEFAULT_WATCH_SECONDS, FALLBACK_TIMEOUT_MS, type GatewayLimits, type GatewaySettings } from './gateway.js';
 export { closeSession, type CentralSession, type OpenCentralSession } from './session.js';
 export { enrolAtCentral, type EnrolOutcome, type EnrolRequest } from './enrol.js';
 export { sendHeartbeat, type HeartbeatHealth, type HeartbeatReport } from './heartbeat.js';
@@ -21,5 +21,6 @@ export {
   type RosterReadOptions,
   type RosterTemplate,
 } from './roster-read.js';
+export { readRosterHead, watchRosterHead, type RosterPosition, type RosterWatchOptions } from './watch.js';
 export { sendSnapshot, type SnapshotOutcome } from './snapshots.js';
 export { fromVectorSend } from './vector-bytes.js';

@@ -56,6 +56,12 @@ export class RosterCache {
     return folded.length === 1 ? folded[0] : undefined;
   }
 
+  /** Where the cache stands, for the roster head watch behind a transaction pooler (central/watch.ts). */
+  position(): { watermark: string | null; sites: string[] | null } {
+    const sites = getMeta(this.db, 'served_sites');
+    return { watermark: getMeta(this.db, 'roster_watermark'), sites: sites === null ? null : (JSON.parse(sites) as string[]) };
+  }
+
   /** What the gateway's roster read needs to know of this cache. */
   view(modelId: string): RosterCacheView {
     const db = this.db;
@@ -63,10 +69,7 @@ export class RosterCache {
     return {
       watermark: () => getMeta(db, 'roster_watermark'),
       snapshotReason: () => this.snapshotReason(modelId),
-      servedSites: () => {
-        const stored = getMeta(db, 'served_sites');
-        return stored === null ? null : (JSON.parse(stored) as string[]);
-      },
+      servedSites: () => this.position().sites,
       holdsEmployee: (id) => holds.get(id) !== undefined,
     };
   }

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerKiosk, revokeKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
+import { CentralGateway } from '../../electron/kiosk/central/index.js';
+import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
+import { KioskService } from '../../electron/kiosk/kiosk-service.js';
+import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
+import { serverFactories, type CentralFactory, type TestCentral } from '../support/centrals.js';
+import { startMigrated } from '../support/centrals.js';
+import { pgbouncerPart, startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
+import { addEmployee, addSite, addTemplate, randomDescriptor, seededRandom } from '../support/roster-fixtures.js';
+import { partsPresent } from '../support/system-parts.js';
+import { waitFor } from '../support/waiting.js';
+
+/**
+ * A kiosk behind PgBouncer in transaction mode (issue 19), set up with the shipped files (resources/pgbouncer/): it
+ * syncs the roster, uploads punches and follows roster changes with no LISTEN (the roster head watch), holds one
+ * connection while idle, searches central through the pool, and a role default changed by someone holding its
+ * password does not reach it. Its settings say `pooler: 'transaction'`, so it sends no startup options (PgBouncer
+ * would refuse them). The poll of the change feed is set to an hour: only the watch can bring the change in time.
+ */
+const factories: CentralFactory[] = partsPresent('a kiosk behind PgBouncer in transaction mode', [pgbouncerPart()])
+  ? serverFactories('a kiosk behind PgBouncer (logins, a real pooler)')
+  : [];
+
+describe.each(factories)('a kiosk behind PgBouncer in transaction mode, on $label', (factory) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clockface-pooled-'));
+  const random = seededRandom(19);
+  let central: TestCentral;
+  let admin: pg.Client;
+  let pooler: PgBouncer;
+  let kiosk: RegisteredKiosk;
+  let core: KioskCore;
+  let service: KioskService;
+  const people: Record<string, { id: number; descriptor: number[] }> = {};
+
+  const clientsOf = async (role: string) => (await pooler.show('CLIENTS')).filter((c) => c['user'] === role && c['database'] !== 'pgbouncer');
+  const serverSessionsOf = async (role: string) =>
+    (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [role])).rows[0]?.n ?? -1;
+  const cached = (no: string) => core.employeeByNumber(no) !== undefined;
+
+  beforeAll(async () => {
+    central = await startMigrated(factory);
+    admin = await central.connect();
+    await addSite(admin, 'hq');
+    for (const no of ['P-1', 'P-2']) {
+      const id = await addEmployee(admin, no, 'hq');
+      const descriptor = randomDescriptor(random);
+      await addTemplate(admin, id, descriptor);
+      people[no] = { id, descriptor };
+    }
+    pooler = await startPgBouncer(central.url, { maxDbConnections: 10 });
+    kiosk = await registerKiosk(admin, central.url, { name: 'pooled-door', site: 'hq' });
+    writeKioskSettings(dir, {
+      ...kiosk.settings,
+      url: pooler.through(kiosk.settings.url),
+      kioskId: kiosk.id,
+      engine: 'sqlite-vec',
+      pooler: 'transaction',
+      watchSeconds: 0.5,
+      pollSeconds: 3600,
+    });
+    core = KioskCore.open(dir);
+    service = new KioskService(core);
+    service.start();
+    await waitFor('the first sync through the pooler', () => cached('P-1') && cached('P-2'), 30_000);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    core?.close();
+    await pooler?.stop();
+    await admin?.end();
+    await central?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uploads a punch through the pool, and central holds it once', async () => {
+    const punch = core.recordPunch({ employeeId: people['P-1']?.id ?? 0, direction: 'in', method: 'face', matchDistance: 0.31, at: new Date() });
+    expect(await core.upload()).toBe(1);
+    expect(await core.upload()).toBe(0);
+    const { rows } = await admin.query('SELECT employee_id::int AS e, kiosk_id::int AS k FROM punches WHERE id = $1', [punch.id]);
+    expect(rows).toEqual([{ e: people['P-1']?.id, k: kiosk.id }]);
+  });
+
+  it('follows a roster change within seconds, by the roster head and not LISTEN (the hourly poll is far off)', async () => {
+    const started = performance.now();
+    const id = await addEmployee(admin, 'P-3', 'hq');
+    await addTemplate(admin, id, randomDescriptor(random));
+    await waitFor('P-3 on the kiosk', () => cached('P-3'), 15_000);
+    const ms = performance.now() - started;
+    console.log(`[pooled kiosk] roster change on central -> on the kiosk through PgBouncer: ${Math.round(ms)} ms (watch every 0.5 s)`);
+    // Erasure too: a person removed on central leaves the kiosk.
+    await admin.query('DELETE FROM employees WHERE id = $1', [id]);
+    await waitFor('P-3 gone from the kiosk', () => !cached('P-3'), 15_000);
+  });
+
+  it('holds one connection to the pooler while idle, and no more server sessions than its pool', async () => {
+    // Idle once the sync, upload and heartbeat that followed the last change are over: the watch session stays, and
+    // its looks every half second open nothing else.
+    let quiet = 0;
+    await waitFor('only the watch session left, for half a second', async () => {
+      quiet = (await clientsOf(kiosk.settings.roleName)).length === 1 ? quiet + 1 : 0;
+      return quiet >= 5;
+    }, 10_000, 100);
+    const counts: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      counts.push((await clientsOf(kiosk.settings.roleName)).length);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(new Set(counts)).toEqual(new Set([1]));
+    // default_pool_size 1 (the shipped file): one server session at most, once any being replaced has closed.
+    await waitFor('one server session at most', async () => (await serverSessionsOf(kiosk.settings.roleName)) <= 1, 10_000);
+  });
+
+  it("asks central's index through the pool (its search settings held for its own transaction)", async () => {
+    const gateway = new CentralGateway(() => ({ ...core.settings }));
+    const found = await gateway.nearestPeople(Float32Array.from(people['P-2']?.descriptor ?? []));
+    expect(found.map((p) => p.employeeNo)).toEqual(['P-2', 'P-1']);
+    expect(found[0]?.distance).toBeLessThan(1e-4);
+  });
+
+  it("is not reached by a role default someone with its password set: the pooler's session reset puts it back", async () => {
+    // What a stolen password allows: ALTER ROLE … SET on itself. Made here by the superuser, to the same effect.
+    await admin.query(`ALTER ROLE ${admin.escapeIdentifier(kiosk.settings.roleName)} SET default_transaction_read_only = on`);
+    await pooler.command('RECONNECT'); // new server sessions from here on, which log in with the changed default
+    core.recordPunch({ employeeId: people['P-2']?.id ?? 0, direction: 'in', method: 'pin', matchDistance: null, at: new Date() });
+    expect(await core.upload()).toBe(1);
+    expect(core.status().upload.connected).toBe(true);
+  });
+
+  it('a revoked kiosk is refused through the pool too, and keeps its punch for later', async () => {
+    await revokeKiosk(admin, kiosk.settings.kioskName);
+    core.recordPunch({ employeeId: people['P-1']?.id ?? 0, direction: 'out', method: 'face', matchDistance: 0.3, at: new Date() });
+    expect(await core.upload()).toBe(0);
+    expect(core.status().pendingPunches).toBe(1);
+    expect(core.status().upload.uploadError?.code).toBe('CENTRAL_AUTH_FAILED');
+  });
+});
