@@ -134,34 +134,36 @@ export async function loadSiteTimesheets(client: pg.ClientBase, scope: Timesheet
       )
     ).map((r) => [Number(r.id), { id: Number(r.id), employeeNo: r.employee_no, fullName: r.full_name, site: r.site, active: r.active }] as const),
   );
-  // The punch ids in play: raw punches in the window, and punches an add or a move puts in it.
-  const inPlay = `
-    WITH scope AS (SELECT e.id FROM employees e WHERE e.site = $1 AND ($2::bigint[] IS NULL OR e.id = ANY ($2::bigint[]))),
-    ids AS (
-      SELECT p.id FROM punches p WHERE p.employee_id IN (SELECT id FROM scope) AND p.punched_at BETWEEN $3 AND $4
-      UNION
-      SELECT c.punch_id FROM punch_corrections c
-      WHERE c.employee_id IN (SELECT id FROM scope) AND c.kind IN ('add', 'move') AND c.at BETWEEN $3 AND $4
-    )`;
+  // The punches in play: raw punches in the window, and punches a move puts in it (an add's punch exists only as its
+  // correction). Two branches that cannot overlap, UNION ALL, no ORDER BY: the engine sorts (pair-punches.ts), and
+  // de-duplicating or sorting a month of a large site's punches on central cost seconds (work_mem spills to disk).
+  // Times travel as whole epoch milliseconds (what a JS Date holds): parsing 400,000 timestamptz strings cost seconds.
+  const inScope = `SELECT e.id FROM employees e WHERE e.site = $1 AND ($2::bigint[] IS NULL OR e.id = ANY ($2::bigint[]))`;
+  const movedIn = `SELECT c.punch_id FROM punch_corrections c
+                   WHERE c.employee_id IN (${inScope}) AND c.kind IN ('add', 'move') AND c.at BETWEEN $3 AND $4`;
   const params = [site.site, ids, window.from, window.to];
+  const punchColumns = `p.id::text, p.employee_id::text, p.direction, floor(extract(epoch FROM p.punched_at) * 1000)::float8 AS at_ms,
+                        p.method, p.match_distance, p.kiosk_id::text, k.name AS kiosk_name`;
   const punchRows = await query<{
     id: string;
     employee_id: string;
     direction: PunchDirection;
-    punched_at: Date;
+    at_ms: number;
     method: PunchMethod;
     match_distance: number | null;
     kiosk_id: string | null;
     kiosk_name: string | null;
   }>(
     client,
-    `${inPlay}
-     SELECT p.id::text, p.employee_id::text, p.direction, p.punched_at, p.method, p.match_distance, p.kiosk_id::text, k.name AS kiosk_name
-     FROM punches p LEFT JOIN kiosks k ON k.id = p.kiosk_id
-     WHERE p.id IN (SELECT id FROM ids)
-     ORDER BY p.employee_id, p.punched_at, p.direction DESC, p.id`,
+    `SELECT ${punchColumns} FROM punches p LEFT JOIN kiosks k ON k.id = p.kiosk_id
+     WHERE p.employee_id IN (${inScope}) AND p.punched_at BETWEEN $3 AND $4
+     UNION ALL
+     SELECT ${punchColumns} FROM punches p LEFT JOIN kiosks k ON k.id = p.kiosk_id
+     WHERE p.id IN (${movedIn}) AND NOT (p.employee_id IN (${inScope}) AND p.punched_at BETWEEN $3 AND $4)`,
     params,
   );
+  // Every correction naming a punch in play (raw in the window, or put in it by an add or a move): a handful per
+  // site, each found through the punch's primary key.
   const correctionRows = await query<{
     id: string;
     kind: 'add' | 'move' | 'void';
@@ -178,10 +180,11 @@ export async function loadSiteTimesheets(client: pg.ClientBase, scope: Timesheet
     decision_reason: string | null;
   }>(
     client,
-    `${inPlay}
-     SELECT c.id::text, c.kind, c.employee_id::text, c.punch_id::text, c.direction, c.at, c.reason, c.requested_by,
+    `SELECT c.id::text, c.kind, c.employee_id::text, c.punch_id::text, c.direction, c.at, c.reason, c.requested_by,
             c.requested_at, c.status, c.decided_by, c.decided_at, c.decision_reason
-     FROM punch_correction_status c WHERE c.punch_id IN (SELECT id FROM ids)
+     FROM punch_correction_status c
+     WHERE EXISTS (SELECT 1 FROM punches p WHERE p.id = c.punch_id AND p.employee_id IN (${inScope}) AND p.punched_at BETWEEN $3 AND $4)
+        OR c.punch_id IN (${movedIn})
      ORDER BY c.id`,
     params,
   );
@@ -192,7 +195,7 @@ export async function loadSiteTimesheets(client: pg.ClientBase, scope: Timesheet
       id: r.id,
       employeeId: Number(r.employee_id),
       direction: r.direction,
-      at: r.punched_at,
+      at: new Date(r.at_ms),
       method: r.method,
       matchDistance: r.match_distance,
       kioskId: r.kiosk_id === null ? null : Number(r.kiosk_id),
