@@ -16,6 +16,7 @@ import { singleFrameSuite } from './suites/single-frame.js';
 import { uploadSuite } from './suites/upload.js';
 import { timesheetSuite } from './suites/timesheet.js';
 import { consoleSuite } from './suites/console.js';
+import { fleetSuite } from './suites/fleet.js';
 import { missingParts } from './support/missing-parts.js';
 
 export interface BenchOptions {
@@ -31,7 +32,7 @@ export interface BenchSuite {
 }
 
 // Two parts of one suite: `npm run bench -- kiosk` runs (and results.json replaces) both.
-const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, singleFrameSuite, kioskE2eSuite, centralSuite, uploadSuite, timesheetSuite, consoleSuite];
+const suites: BenchSuite[] = [faceSuite, enrolSuite, kioskMatchSuite, kioskSyncSuite, singleFrameSuite, kioskE2eSuite, centralSuite, uploadSuite, timesheetSuite, consoleSuite, fleetSuite];
 
 const program = new Command('npm run bench --')
   .description('Clockface benchmarks: every suite compares alternatives in one run')

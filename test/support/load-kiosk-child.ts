@@ -10,7 +10,7 @@ import type { KioskApi } from '../../shared/kiosk/contract.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { setLogSink } from '../../shared/logger.js';
 import { gaussian, seededRandom } from './face-like-data.js';
-import type { ChildStatus, FromChild, KioskSpec, KioskState, PunchFailed, PunchMade, RunReport, ToChild } from './load-kiosks.js';
+import type { ChildStatus, FromChild, KioskPosition, KioskSpec, KioskState, PunchFailed, PunchMade, RunReport, ToChild } from './load-kiosks.js';
 
 /** Camera noise per dimension: a second look at the same face, far inside the match threshold. */
 const FRAME_NOISE_SD = 0.002;
@@ -134,6 +134,10 @@ async function handle(m: ToChild): Promise<unknown> {
       return null;
     case 'status':
       return { kiosks: [...kiosks.values()].map(state), warnings: { ...warnings } } satisfies ChildStatus;
+    case 'positions':
+      return Object.fromEntries(
+        [...kiosks.values()].map((k) => [k.spec.name, { watermark: getMeta(k.core.db, 'roster_watermark'), lastSyncAt: getMeta(k.core.db, 'last_sync_at') } satisfies KioskPosition]),
+      );
     case 'run':
       return run(m.startAt, m.plans);
     case 'halt':

@@ -61,9 +61,18 @@ export interface ChildStatus {
   warnings: Record<string, number>;
 }
 
+export interface KioskPosition {
+  /** roster_watermark (xid8 as decimal text), null before the first sync. */
+  watermark: string | null;
+  /** When its last sync finished (ISO, the kiosk's clock). */
+  lastSyncAt: string | null;
+}
+
 export type ToChild =
   | { seq: number; type: 'open'; kiosks: KioskSpec[] }
   | { seq: number; type: 'status' }
+  /** Per kiosk: its roster watermark and when it last synced (its clock: this machine's), without counting rows. */
+  | { seq: number; type: 'positions' }
   /** Punch on a plan: per kiosk name, offsets (ms) from `startAt` (epoch ms) at which the next employee walks up. */
   | { seq: number; type: 'run'; startAt: number; plans: Record<string, number[]> }
   /** Stop a run early: the punches of its plan not yet started are not made. */
@@ -98,8 +107,16 @@ export class LoadKioskChild {
     });
   }
 
-  static start(): LoadKioskChild {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /**
+   * `fileLimit`: raise the child's open-files limit first (through the shell's ulimit, up to the hard limit): hundreds
+   * of kiosks in one process hold a SQLite file, its WAL and a connection each.
+   */
+  static start(options: { fileLimit?: number } = {}): LoadKioskChild {
+    const args = ['--import', 'tsx', CHILD];
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const child = options.fileLimit
+      ? spawn('/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio })
+      : spawn(process.execPath, args, { stdio });
     return new LoadKioskChild(child);
   }
 
@@ -118,6 +135,10 @@ export class LoadKioskChild {
 
   async status(): Promise<ChildStatus> {
     return (await this.request({ type: 'status' })) as ChildStatus;
+  }
+
+  async positions(): Promise<Record<string, KioskPosition>> {
+    return (await this.request({ type: 'positions' })) as Record<string, KioskPosition>;
   }
 
   async run(startAt: number, plans: Record<string, number[]>): Promise<RunReport> {

@@ -40,6 +40,8 @@ export interface PgBouncer {
 
 export interface PgBouncerOptions {
   maxDbConnections?: number;
+  /** Raise PgBouncer's open-files limit first (it needs one per client): a fleet of a thousand kiosks. */
+  fileLimit?: number;
   /** [pgbouncer] settings over the shipped file's. */
   settings?: Record<string, string | number>;
 }
@@ -97,8 +99,10 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     for (const f of ['', 'pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), uid, gid);
   }
-  const [cmd, args] = asRoot ? ['runuser', ['-u', 'postgres', '--', PGBOUNCER, join(dir, 'pgbouncer.ini')]] : [PGBOUNCER, [join(dir, 'pgbouncer.ini')]];
-  const child: ChildProcess = spawn(cmd, args, { stdio: 'ignore' });
+  const run = asRoot ? ['runuser', '-u', 'postgres', '--', PGBOUNCER, join(dir, 'pgbouncer.ini')] : [PGBOUNCER, join(dir, 'pgbouncer.ini')];
+  const child: ChildProcess = options.fileLimit
+    ? spawn('/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, ...run], { stdio: 'ignore' })
+    : spawn(run[0] ?? PGBOUNCER, run.slice(1), { stdio: 'ignore' });
   let exited = false;
   child.on('exit', () => (exited = true));
 
