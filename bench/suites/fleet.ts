@@ -130,17 +130,11 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       );
       for (let j = 0; j < KIOSKS_PER_SITE && kiosks.length < n; j++) {
         const name = `fleet-s${s}-k${j}`;
-        const registered = await registerKiosk(admin, centralUrl, { name, site });
+        // As `clockface kiosk add NAME --site SITE --pooler-url postgres://127.0.0.1:PORT/` registers it.
+        const registered = await registerKiosk(admin, centralUrl, { name, site }, { poolerUrl: `postgres://127.0.0.1:${pooler.port}/` });
         const dir = join(root, name);
         const settings = parseKioskSettings(
-          {
-            ...registered.settings,
-            url: pooler.through(registered.settings.url),
-            kioskId: registered.id,
-            engine: 'sqlite-vec',
-            pooler: 'transaction',
-            policy: { confirmOppositeSeconds: 0, debounceSeconds: 5 },
-          },
+          { ...registered.settings, kioskId: registered.id, engine: 'sqlite-vec', policy: { confirmOppositeSeconds: 0, debounceSeconds: 5 } },
           'fleet bench',
         );
         await initKioskDir(dir, settings);

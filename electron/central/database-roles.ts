@@ -15,8 +15,9 @@ import type pg from 'pg';
  *   kiosk and supervisor logins, so that nobody who can log in needs CREATEROLE (on PostgreSQL 15 CREATEROLE reaches
  *   superuser).
  * - `supervisor` (since 0100): each supervisor's own LOGIN role is a member; row-level security limits it to its sites.
+ * - `watch` (since 0170): the one login pooled kiosks share to look at the roster head (roster_watch_head only).
  */
-export const DATABASE_ROLE_KINDS = ['kiosk', 'admin', 'registrar', 'supervisor'] as const;
+export const DATABASE_ROLE_KINDS = ['kiosk', 'admin', 'registrar', 'supervisor', 'watch'] as const;
 export type DatabaseRoleKind = (typeof DATABASE_ROLE_KINDS)[number];
 export type DatabaseRoles = Record<DatabaseRoleKind, string>;
 

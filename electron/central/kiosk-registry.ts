@@ -11,6 +11,16 @@ export interface KioskConnectionSettings {
   roleName: string;
   /** A URL with the kiosk's own role and password. */
   url: string;
+  /** Behind a transaction pooler (`kiosk add --pooler-url`): see kiosk.json's `pooler`. */
+  pooler?: 'transaction';
+  /** The shared login pooled kiosks look at the roster head with (central 0170). */
+  watchLogin?: { user: string; password: string };
+}
+
+/** Where a kiosk reaches central: the admin's own address, or a transaction pooler in front of it. */
+export interface KioskRoute {
+  /** PgBouncer's address in transaction mode (postgres://host:6432/database): the kiosk's url leads there. */
+  poolerUrl?: string | undefined;
 }
 
 export interface RegisteredKiosk {
@@ -49,6 +59,7 @@ export async function registerKiosk(
   client: pg.ClientBase,
   adminUrl: string,
   kiosk: { name: string; site: string },
+  route: KioskRoute = {},
 ): Promise<RegisteredKiosk> {
   if (!KIOSK_NAME.test(kiosk.name)) {
     throw new ClockfaceError('INVALID_ARGUMENT', `invalid kiosk name "${kiosk.name}" (letters, digits, _ . -)`);
@@ -62,8 +73,42 @@ export async function registerKiosk(
   if (!row) throw new ClockfaceError('INTERNAL', 'central registered no kiosk');
   return {
     id: Number(row.kiosk_id),
-    settings: { kioskName: kiosk.name, site: kiosk.site, roleName: row.role_name, url: kioskUrl(adminUrl, row.role_name, password) },
+    settings: await routedSettings(client, adminUrl, route, { kioskName: kiosk.name, site: kiosk.site, roleName: row.role_name, password }),
   };
+}
+
+/**
+ * A kiosk's settings for its route: directly to central at the admin's address, or through the pooler with the shared
+ * watch login (made on first use by central's kiosk_watch_login, kept there for the next kiosk).
+ */
+async function routedSettings(
+  client: pg.ClientBase,
+  adminUrl: string,
+  route: KioskRoute,
+  kiosk: { kioskName: string; site: string; roleName: string; password: string },
+): Promise<KioskConnectionSettings> {
+  const base = { kioskName: kiosk.kioskName, site: kiosk.site, roleName: kiosk.roleName };
+  if (!route.poolerUrl) return { ...base, url: kioskUrl(adminUrl, kiosk.roleName, kiosk.password) };
+  const fresh = randomBytes(24).toString('base64url');
+  const [watch] = await call<{ role_name: string; password: string }>(
+    client,
+    'SELECT role_name, password FROM kiosk_watch_login($1, $2)',
+    [fresh, scramSha256Verifier(fresh)],
+  );
+  if (!watch) throw new ClockfaceError('INTERNAL', 'central returned no watch login');
+  return {
+    ...base,
+    url: kioskUrl(poolerDatabaseUrl(route.poolerUrl, adminUrl), kiosk.roleName, kiosk.password),
+    pooler: 'transaction',
+    watchLogin: { user: watch.role_name, password: watch.password },
+  };
+}
+
+/** The pooler's URL with the admin URL's database when it names none (PgBouncer's database names the same one). */
+function poolerDatabaseUrl(poolerUrl: string, adminUrl: string): string {
+  const pooler = new URL(poolerUrl);
+  if (pooler.pathname === '' || pooler.pathname === '/') pooler.pathname = new URL(adminUrl).pathname;
+  return pooler.toString();
 }
 
 export interface RevokedKiosk {
@@ -97,7 +142,7 @@ export async function dropKiosk(client: pg.ClientBase, name: string): Promise<st
  * A new password for a registered kiosk: for a password that leaked, or that someone holding it changed. Ends every
  * session of the old password. Returns the kiosk's new connection settings (shown once, like `kiosk add`).
  */
-export async function rekeyKiosk(client: pg.ClientBase, adminUrl: string, name: string): Promise<RegisteredKiosk> {
+export async function rekeyKiosk(client: pg.ClientBase, adminUrl: string, name: string, route: KioskRoute = {}): Promise<RegisteredKiosk> {
   const [kiosk] = await call<{ id: string; site: string; role_name: string }>(
     client,
     'SELECT id::text, site, role_name FROM kiosks WHERE name = $1',
@@ -108,6 +153,6 @@ export async function rekeyKiosk(client: pg.ClientBase, adminUrl: string, name: 
   await call(client, 'SELECT kiosk_rekey($1, $2)', [name, scramSha256Verifier(password)]);
   return {
     id: Number(kiosk.id),
-    settings: { kioskName: name, site: kiosk.site, roleName: kiosk.role_name, url: kioskUrl(adminUrl, kiosk.role_name, password) },
+    settings: await routedSettings(client, adminUrl, route, { kioskName: name, site: kiosk.site, roleName: kiosk.role_name, password }),
   };
 }

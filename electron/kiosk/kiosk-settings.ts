@@ -48,6 +48,12 @@ export const kioskSettingsSchema = z.object({
    * central's roster head every `watchSeconds`. 'none': direct connections, LISTEN plus the poll.
    */
   pooler: z.enum(['none', 'transaction']).default('none'),
+  /**
+   * Behind a transaction pooler: the login shared by every pooled kiosk for looking at the roster head
+   * (roster_watch_head, central 0170), so that each kiosk's own login needs a server session only for its own work.
+   * Without it the kiosk looks with its own login (roster_head).
+   */
+  watchLogin: z.object({ user: z.string().min(1), password: z.string().min(1) }).optional(),
   /** Seconds between looks at the roster head behind a transaction pooler (each drawn from ±25 % of it). */
   watchSeconds: z.number().min(0.2).max(600).default(DEFAULT_WATCH_SECONDS),
   engine: z.enum(['auto', 'sqlite-vss', 'sqlite-vec', 'js']).default('auto'),

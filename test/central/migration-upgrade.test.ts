@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import pg from 'pg';
 import { databaseRoles } from '../../electron/central/database-roles.js';
 import { connectAsKiosk } from '../../electron/central/kiosk-connection.js';
 import type { RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
@@ -1055,6 +1055,42 @@ const STEPS: Step[] = [
       } finally {
         await session.end();
       }
+    },
+  },
+  {
+    version: 170,
+    about: 'the roster watch login: a group of its own, roster_watch_head for any site, made LOGIN by IT only, its password kept',
+    grows: ['clockface_roles'],
+    async after({ admin, server, world, as }) {
+      const { watch } = await one<{ watch: string }>(admin, "SELECT role_name AS watch FROM clockface_roles WHERE kind = 'watch'");
+      expect(await one(admin, 'SELECT rolcanlogin AS login FROM pg_roles WHERE rolname = $1', [watch])).toEqual({ login: false });
+      expect(await publicExecutes(admin, 'roster_watch_head(text[])')).toBe(false);
+      expect(await publicExecutes(admin, 'kiosk_watch_login(text,text,boolean)')).toBe(false);
+      // A kiosk may not make or read the shared login.
+      expect(await stateOf(as('north', (c) => c.query("SELECT kiosk_watch_login('p', 'v')")))).toBe('42501');
+      // IT makes it on first use and gets the same password afterwards; a rotation changes it.
+      const password = 'a'.repeat(24);
+      const verifier = scramSha256Verifier(password);
+      const first = await asGroup(admin, 'admin', (c) => one(c, 'SELECT role_name, password FROM kiosk_watch_login($1, $2)', [password, verifier]), 'COMMIT');
+      expect(first).toEqual({ role_name: watch, password });
+      const again = await asGroup(admin, 'admin', (c) => one(c, 'SELECT password FROM kiosk_watch_login($1, $2)', ['b'.repeat(24), scramSha256Verifier('b'.repeat(24))]), 'COMMIT');
+      expect(again).toEqual({ password });
+      expect(await one(admin, 'SELECT rolcanlogin AS login FROM pg_roles WHERE rolname = $1', [watch])).toEqual({ login: true });
+      const north = (await one<{ h: string }>(admin, "SELECT coalesce(max(txid::text::numeric), 0)::text AS h FROM roster_changes WHERE site = 'north'")).h;
+      if (!server) return; // logging in as the watch login needs a real server
+      const url = new URL(world.kiosks.north.settings.url);
+      url.username = watch;
+      url.password = password;
+      const session = new pg.Client({ connectionString: url.toString() });
+      await session.connect();
+      try {
+        expect(await one(session, "SELECT roster_watch_head(ARRAY['north'])::text AS h")).toEqual({ h: north });
+        expect(await stateOf(session.query('SELECT 1 FROM employees'))).toBe('42501');
+      } finally {
+        await session.end();
+      }
+      const rotated = await asGroup(admin, 'admin', (c) => one(c, 'SELECT password FROM kiosk_watch_login($1, $2, true)', ['c'.repeat(24), scramSha256Verifier('c'.repeat(24))]), 'COMMIT');
+      expect(rotated).toEqual({ password: 'c'.repeat(24) });
     },
   },
 ];

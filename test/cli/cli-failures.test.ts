@@ -61,6 +61,7 @@ describe.each(centralFactories())('how a failing command reads on $label', (fact
     { name: 'no such roster file', args: ['roster', 'import', '/nonexistent/roster.csv'], code: 'ROSTER_INVALID', says: /cannot read .*roster\.csv/ },
     { name: 'no such site', args: ['kiosk', 'add', 'door-x', '--site', 'mars'], code: 'SITE_NOT_FOUND', says: /no site "mars"/ },
     { name: 'no such kiosk', args: ['kiosk', 'revoke', 'ghost-door'], code: 'KIOSK_NOT_FOUND', says: /no kiosk named "ghost-door"/ },
+    { name: 'a pooler address with a login in it', args: ['kiosk', 'add', 'door-p', '--site', 'hq', '--pooler-url', 'postgres://it:secret@pool:6432/clockface'], code: 'INVALID_ARGUMENT', says: /--pooler-url must not carry a login/ },
     { name: 'no such employee', args: ['employee', 'show', 'NOBODY-1'], code: 'EMPLOYEE_NOT_FOUND', says: /no employee NOBODY-1/ },
     { name: 'a photo that is not an image', args: ['search', 'PHOTO'], code: 'IMAGE_UNREADABLE', says: /not-a-face\.png/ },
     {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKiosk, revokeKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
 import { CentralGateway } from '../../electron/kiosk/central/index.js';
@@ -17,9 +17,9 @@ import { waitFor } from '../support/waiting.js';
 
 /**
  * A kiosk behind PgBouncer in transaction mode (issue 19), set up with the shipped files (resources/pgbouncer/): it
- * syncs the roster, uploads punches and follows roster changes with no LISTEN (the roster head watch), holds one
- * connection while idle, searches central through the pool, and a role default changed by someone holding its
- * password does not reach it. Its settings say `pooler: 'transaction'`, so it sends no startup options (PgBouncer
+ * syncs the roster, uploads punches and follows roster changes with no LISTEN (the roster head watch, on the login
+ * all pooled kiosks share), holds one connection while idle (that watch), searches central through the pool, and a
+ * role default changed by someone holding its password does not reach it. Its settings say `pooler: 'transaction'`, so it sends no startup options (PgBouncer
  * would refuse them). The poll of the change feed is set to an hour: only the watch can bring the change in time.
  */
 const factories: CentralFactory[] = partsPresent('a kiosk behind PgBouncer in transaction mode', [pgbouncerPart()])
@@ -53,16 +53,9 @@ describe.each(factories)('a kiosk behind PgBouncer in transaction mode, on $labe
       people[no] = { id, descriptor };
     }
     pooler = await startPgBouncer(central.url, { maxDbConnections: 10 });
-    kiosk = await registerKiosk(admin, central.url, { name: 'pooled-door', site: 'hq' });
-    writeKioskSettings(dir, {
-      ...kiosk.settings,
-      url: pooler.through(kiosk.settings.url),
-      kioskId: kiosk.id,
-      engine: 'sqlite-vec',
-      pooler: 'transaction',
-      watchSeconds: 0.5,
-      pollSeconds: 3600,
-    });
+    // As `clockface kiosk add pooled-door --site hq --pooler-url postgres://127.0.0.1:PORT/` makes it.
+    kiosk = await registerKiosk(admin, central.url, { name: 'pooled-door', site: 'hq' }, { poolerUrl: `postgres://127.0.0.1:${pooler.port}/` });
+    writeKioskSettings(dir, { ...kiosk.settings, kioskId: kiosk.id, engine: 'sqlite-vec', watchSeconds: 0.5, pollSeconds: 3600 });
     core = KioskCore.open(dir);
     service = new KioskService(core);
     service.start();
@@ -97,22 +90,50 @@ describe.each(factories)('a kiosk behind PgBouncer in transaction mode, on $labe
     await waitFor('P-3 gone from the kiosk', () => !cached('P-3'), 15_000);
   });
 
-  it('holds one connection to the pooler while idle, and no more server sessions than its pool', async () => {
+  it('was registered for the pooler: its url leads there, with the shared watch login beside its own', () => {
+    expect(new URL(kiosk.settings.url).port).toBe(String(pooler.port));
+    expect(kiosk.settings.pooler).toBe('transaction');
+    expect(kiosk.settings.watchLogin?.user).toMatch(/_watch$/);
+  });
+
+  it("the watch login can read the roster head of any site and nothing else", async () => {
+    const url = new URL(central.url);
+    url.username = kiosk.settings.watchLogin?.user ?? '';
+    url.password = kiosk.settings.watchLogin?.password ?? '';
+    const watch = new pg.Client({ connectionString: url.toString() });
+    await watch.connect();
+    const state = (sql: string) => watch.query(sql).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
+    try {
+      expect(await state("SELECT roster_watch_head(ARRAY['hq'])")).toBe('ok');
+      expect(await state('SELECT 1 FROM employees LIMIT 1')).toBe('42501');
+      expect(await state('SELECT 1 FROM roster_changes LIMIT 1')).toBe('42501');
+      expect(await state("SELECT roster_head(ARRAY['hq'])")).toBe('42501');
+      expect(await state("SELECT kiosk_watch_login('x', 'y')")).toBe('42501');
+      expect(await state('SELECT 1 FROM roster_watch_login')).toBe('42501');
+      expect(await state('CREATE TEMP TABLE t (a int)')).toBe('42501');
+    } finally {
+      await watch.end();
+    }
+  });
+
+  it('holds one connection to the pooler while idle (the watch login), and no more server sessions than its pool', async () => {
     // Idle once the sync, upload and heartbeat that followed the last change are over: the watch session stays, and
     // its looks every half second open nothing else.
     let quiet = 0;
     await waitFor('only the watch session left, for half a second', async () => {
-      quiet = (await clientsOf(kiosk.settings.roleName)).length === 1 ? quiet + 1 : 0;
+      quiet = (await clientsOf(kiosk.settings.roleName)).length === 0 ? quiet + 1 : 0;
       return quiet >= 5;
     }, 10_000, 100);
-    const counts: number[] = [];
+    const counts: string[] = [];
     for (let i = 0; i < 20; i++) {
-      counts.push((await clientsOf(kiosk.settings.roleName)).length);
+      counts.push(`${(await clientsOf(kiosk.settings.roleName)).length} own, ${(await clientsOf(kiosk.settings.watchLogin?.user ?? '')).length} watching`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(new Set(counts)).toEqual(new Set([1]));
+    // Its own login is not connected at all while idle: its pool on central can go idle too.
+    expect(new Set(counts)).toEqual(new Set(['0 own, 1 watching']));
     // default_pool_size 1 (the shipped file): one server session at most, once any being replaced has closed.
     await waitFor('one server session at most', async () => (await serverSessionsOf(kiosk.settings.roleName)) <= 1, 10_000);
+    expect(await serverSessionsOf(kiosk.settings.watchLogin?.user ?? '')).toBeLessThanOrEqual(1);
   });
 
   it("asks central's index through the pool (its search settings held for its own transaction)", async () => {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ClockfaceError } from '../../../shared/errors.js';
 import { dropKiosk, registerKiosk, rekeyKiosk, revokeKiosk, type RegisteredKiosk } from '../../central/kiosk-registry.js';
 import { listKiosks, type KioskListing } from '../../central/kiosk-fleet.js';
 import { describeClockOffset } from '../../../shared/kiosk/clock-offset.js';
@@ -13,6 +14,9 @@ function printSettings({ id, settings }: RegisteredKiosk, json: boolean | undefi
   }
   printLine(`kiosk ${settings.kioskName} ${what} at site ${settings.site}, database role ${settings.roleName}`);
   printLine(`connection URL (shown once; central keeps only a verifier): ${settings.url}`);
+  if (settings.watchLogin) {
+    printLine(`through the pooler in transaction mode; roster head watched as ${settings.watchLogin.user} (use --json for the full settings)`);
+  }
 }
 
 /** One line per kiosk: state, version, clock, outbox, enrolments, and a login that disagrees with the row. */
@@ -38,6 +42,22 @@ function describeKiosk(k: KioskListing): string {
   return parts.join('  ');
 }
 
+/** A pooler address as `--pooler-url` takes it: a postgres:// URL, without a login (each kiosk brings its own). */
+function checkedPoolerUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ClockfaceError('INVALID_ARGUMENT', `--pooler-url "${value}" is not a URL`, { hint: 'For example postgres://pgbouncer.example.org:6432/clockface' });
+  }
+  if (!/^postgres(ql)?:$/.test(url.protocol)) {
+    throw new ClockfaceError('INVALID_ARGUMENT', '--pooler-url must be a postgres:// URL', { hint: 'For example postgres://pgbouncer.example.org:6432/clockface' });
+  }
+  if (url.username || url.password) throw new ClockfaceError('INVALID_ARGUMENT', '--pooler-url must not carry a login: each kiosk gets its own');
+  return value;
+}
+
 export function kioskCommand(): Command {
   const kiosk = new Command('kiosk').description('kiosks: register, list, revoke, re-key, drop');
 
@@ -47,10 +67,12 @@ export function kioskCommand(): Command {
       .description("register a kiosk and create its own database login; prints its connection settings once")
       .argument('<name>', 'kiosk name (letters, digits, _ . -)')
       .requiredOption('--site <code>', 'the site it stands at')
+      .option('--pooler-url <url>', 'the kiosk reaches central through PgBouncer in transaction mode at this address (docs/operations.md)')
       .option('--json', 'print the settings as JSON (for `clockface kiosk init`)'),
-  ).action(async (name: string, options: CentralOptions & { site: string; json?: boolean }) => {
+  ).action(async (name: string, options: CentralOptions & { site: string; poolerUrl?: string; json?: boolean }) => {
+    const route = { poolerUrl: checkedPoolerUrl(options.poolerUrl) };
     await withCentral(options, async (client, target) => {
-      printSettings(await registerKiosk(client, target.url, { name, site: options.site }), options.json, 'registered');
+      printSettings(await registerKiosk(client, target.url, { name, site: options.site }, route), options.json, 'registered');
     });
   });
 
@@ -82,10 +104,12 @@ export function kioskCommand(): Command {
       .command('rekey')
       .description("give a kiosk a new password (it leaked, or someone changed it); ends the old password's sessions")
       .argument('<name>', 'kiosk name')
+      .option('--pooler-url <url>', 'the kiosk reaches central through PgBouncer in transaction mode at this address')
       .option('--json', 'print the new settings as JSON (for `clockface kiosk init`)'),
-  ).action(async (name: string, options: CentralOptions & { json?: boolean }) => {
+  ).action(async (name: string, options: CentralOptions & { poolerUrl?: string; json?: boolean }) => {
+    const route = { poolerUrl: checkedPoolerUrl(options.poolerUrl) };
     await withCentral(options, async (client, target) => {
-      printSettings(await rekeyKiosk(client, target.url, name), options.json, 're-keyed');
+      printSettings(await rekeyKiosk(client, target.url, name, route), options.json, 're-keyed');
     });
   });
 

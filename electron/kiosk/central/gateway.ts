@@ -25,6 +25,8 @@ export interface GatewaySettings {
    */
   pooler?: 'none' | 'transaction' | undefined;
   watchSeconds?: number | undefined;
+  /** Behind the pooler: the shared login the roster head is watched with (kiosk.json `watchLogin`). */
+  watchLogin?: { user: string; password: string } | undefined;
 }
 
 export interface GatewayLimits {
@@ -157,8 +159,14 @@ export class CentralGateway {
    * transaction pooler, where LISTEN hears nothing, a look at the roster head every `watchSeconds` (watch.ts).
    */
   async listen(events: RosterListenerEvents, position: () => RosterPosition): Promise<RosterListener> {
-    const session = await this.connectPrimary();
-    if (!this.pooled) return listenForRoster(session, events);
-    return watchRosterHead(session, events, { intervalMs: (this.settings().watchSeconds ?? DEFAULT_WATCH_SECONDS) * 1000, position });
+    if (!this.pooled) return listenForRoster(await this.connectPrimary(), events);
+    const s = this.settings();
+    const intervalMs = (s.watchSeconds ?? DEFAULT_WATCH_SECONDS) * 1000;
+    if (!s.watchLogin) return watchRosterHead(await this.connectPrimary(), events, { intervalMs, position, shared: false });
+    // The shared watch login: one pool on the pooler for every kiosk's looks (central 0170).
+    const url = new URL(s.url);
+    url.username = encodeURIComponent(s.watchLogin.user);
+    url.password = encodeURIComponent(s.watchLogin.password);
+    return watchRosterHead(await this.connect(url.toString(), 'watch'), events, { intervalMs, position, shared: true });
   }
 }

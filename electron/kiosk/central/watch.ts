@@ -13,11 +13,17 @@ export interface RosterWatchOptions {
   position: () => RosterPosition;
   /** [0, 1): Math.random unless a test fixes it. */
   random?: () => number;
+  /** The session is the shared watch login's (roster_watch_head), not the kiosk's own (roster_head). */
+  shared?: boolean;
 }
 
-/** The id of the latest roster change of these sites that the feed already hands out (central's roster_head, 0160). */
-export async function readRosterHead(session: CentralSession, sites: readonly string[]): Promise<bigint> {
-  const { rows } = await session.query<{ head: string }>('SELECT roster_head($1::text[])::text AS head', [sites]);
+/**
+ * The id of the latest roster change of these sites that the feed already hands out: central's roster_head (0160) on
+ * the kiosk's own login, roster_watch_head (0170) on the shared watch login.
+ */
+export async function readRosterHead(session: CentralSession, sites: readonly string[], shared = false): Promise<bigint> {
+  const fn = shared ? 'roster_watch_head' : 'roster_head';
+  const { rows } = await session.query<{ head: string }>(`SELECT ${fn}($1::text[])::text AS head`, [sites]);
   return BigInt(rows[0]?.head ?? '0');
 }
 
@@ -46,7 +52,7 @@ export async function watchRosterHead(session: OpenCentralSession, events: Roste
   const look = async (): Promise<void> => {
     const { watermark, sites } = options.position();
     if (watermark === null || sites === null || sites.length === 0) return;
-    if ((await readRosterHead(session, sites)) >= BigInt(watermark)) events.notified();
+    if ((await readRosterHead(session, sites, options.shared)) >= BigInt(watermark)) events.notified();
   };
   const next = (): void => {
     if (!open) return;
