@@ -12,8 +12,10 @@ export interface RosterFollowerOptions {
   sync: () => Promise<boolean>;
   /** Opens a roster listener on the primary (NOTIFY is not replicated to read replicas): KioskCore.listenForRoster. */
   listen: (events: RosterListenerEvents) => Promise<RosterListener>;
-  /** Poll interval: the fallback when notifications do not arrive (poolers, the embedded central). */
+  /** Poll interval: the fallback when notifications do not arrive (poolers, the embedded central); each ±25 %. */
   pollMs: number;
+  /** [0, 1) for the poll's spread: Math.random unless a test fixes it. */
+  random?: () => number;
   /** Wait before reconnecting a lost listener. */
   retryMs?: number;
   /** Wait before syncing again when a sync could not catch up. Default 1 s. */
@@ -49,10 +51,23 @@ export class RosterFollower {
   }
 
   start(): void {
-    this.pollTimer = setInterval(() => this.trigger(), this.options.pollMs);
-    this.pollTimer.unref();
+    this.schedulePoll();
     void this.connectListener();
     this.trigger();
+  }
+
+  /**
+   * The next poll, after pollMs ±25 %: kiosks started together (a site's power back, central back after an outage)
+   * would otherwise poll in step, every one at the same instant (the fleet benchmark's 50 kiosks did).
+   */
+  private schedulePoll(): void {
+    if (this.stopped) return;
+    const random = this.options.random ?? Math.random;
+    this.pollTimer = setTimeout(() => {
+      this.trigger();
+      this.schedulePoll();
+    }, this.options.pollMs * (0.75 + 0.5 * random()));
+    this.pollTimer.unref();
   }
 
   trigger(): void {
@@ -126,7 +141,7 @@ export class RosterFollower {
   /** Stops triggering, waits for a running sync, closes the listener. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.behindTimer) clearTimeout(this.behindTimer);
     const listener = this.listener;
