@@ -8,6 +8,7 @@ import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { faceLikeSet } from '../../test/support/face-like-data.js';
+import { waitFor } from '../../test/support/waiting.js';
 import { LoadKioskChild, percentile, statusOf, type KioskPosition, type KioskSpec, type PunchMade } from '../../test/support/load-kiosks.js';
 import { createCentralDatabase, pgClusterPart, startCluster, type PgCluster } from '../../test/support/pg-cluster.js';
 import { pgbouncerPart, startPgBouncer, type PgBouncer } from '../../test/support/pgbouncer.js';
@@ -152,10 +153,10 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
         return child.open(mine.map((k) => k.spec));
       }),
     );
-    await until(`every kiosk holds its site's roster`, async () => {
+    await waitFor(`every kiosk holds its site's roster`, async () => {
       const s = await statusOf(children);
       return s.kiosks.length === n && s.kiosks.every((k) => k.templates === EMPLOYEES_PER_SITE);
-    }, 600_000);
+    }, 600_000, 500);
     row('set-up (roster, kiosk logins and folders)', (started - setupStarted) / 1000, 's');
     row("every kiosk's first sync", (performance.now() - started) / 1000, 's');
     watch = await ConnectionWatch.start(centralUrl);
@@ -176,7 +177,7 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       );
       const punches = reports.flatMap((r) => r.punches);
       const failures = reports.flatMap((r) => r.failures);
-      await until(`${what}: every outbox empty`, async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), 300_000);
+      await waitFor(`${what}: every outbox empty`, async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), 300_000, 500);
       const cpu1 = cpuTimes();
       made.push(...punches);
       const { rows } = await (admin as pg.Client).query<{ ms: number }>(
@@ -290,14 +291,6 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
     await pooler?.stop().catch(() => undefined);
     await cluster?.destroy();
     rmSync(root, { recursive: true, force: true });
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 500): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`fleet bench: gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

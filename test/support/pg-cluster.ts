@@ -23,9 +23,11 @@ export const PG_BIN = process.env['CLOCKFACE_PG_BIN'] ?? '/usr/lib/postgresql/15
 /** The test clusters' superuser password (local, throwaway, never a secret). */
 export const SUPERUSER_PASSWORD = 'clockface-test';
 
-const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+/** Whether the tests run as root (server binaries then run as the `postgres` OS user). */
+export const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-function postgresIds(): { uid: number; gid: number } | null {
+/** The `postgres` OS user's ids when running as root, else null. */
+export function postgresIds(): { uid: number; gid: number } | null {
   if (!asRoot) return null;
   try {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());

@@ -1,10 +1,11 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { asRoot, postgresIds } from './pg-cluster.js';
 import { freePort } from './ports.js';
 import type { SystemPart } from './system-parts.js';
 import { waitFor } from './waiting.js';
@@ -16,7 +17,6 @@ const PSQL = '/usr/bin/psql';
 const SHIPPED_INI = new URL('../../resources/pgbouncer/pgbouncer.ini', import.meta.url);
 const AUTH_SQL = new URL('../../resources/pgbouncer/auth.sql', import.meta.url);
 
-const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** PgBouncer (Debian's `pgbouncer`) and psql, to put the shipped pooler set-up in front of a test central. */
 export function pgbouncerPart(): SystemPart {
@@ -94,11 +94,8 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
   for (const [key, value] of overrides) ini.push(`${key} = ${String(value)}`);
   writeFileSync(join(dir, 'pgbouncer.ini'), ini.join('\n'));
   writeFileSync(join(dir, 'userlist.txt'), `"${authRole}" "${authPassword}"\n`);
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    for (const f of ['', 'pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), uid, gid);
-  }
+  const ids = postgresIds();
+  if (ids) for (const f of ['', 'pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), ids.uid, ids.gid);
   const run = asRoot ? ['runuser', '-u', 'postgres', '--', PGBOUNCER, join(dir, 'pgbouncer.ini')] : [PGBOUNCER, join(dir, 'pgbouncer.ini')];
   const child: ChildProcess = options.fileLimit
     ? spawn('/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, ...run], { stdio: 'ignore' })
