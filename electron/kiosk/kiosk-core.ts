@@ -18,7 +18,7 @@ import {
 } from '../../shared/kiosk/match-policy.js';
 import {
   CentralGateway,
-  closeSession,
+  CycleSession,
   type EnrolOutcome,
   type EnrolRequest,
   type HeartbeatHealth,
@@ -263,70 +263,78 @@ export class KioskCore {
    * read (an explicit "sync now" means "as of now"). The feed holds back changes while an older transaction is
    * still open anywhere on the server; after `waitMs` the result says `caughtUp: false` instead of waiting on.
    */
-  async syncRoster(waitMs = 0): Promise<RosterSyncResult> {
-    let session: OpenCentralSession | null = null;
+  async syncRoster(waitMs = 0, cycle?: CycleSession): Promise<RosterSyncResult> {
+    // A cycle's session is the primary's: of use for the roster only when no read replica serves it.
+    const own = cycle && !this.settings.rosterUrl ? null : new CycleSession(() => this.connectRoster());
+    const sessions = own ?? (cycle as CycleSession);
     try {
-      session = await this.connectRoster();
-      const target = await this.central.rosterTarget(session);
-      // Monotonic: a wall clock set back a day must not turn a 2 s wait into a day's.
-      const deadline = this.monotonicNow() + waitMs;
-      let result = await this.sync.sync(session);
-      let changesRead = result.changesRead;
-      while (BigInt(result.watermark) < target && this.monotonicNow() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        result = await this.sync.sync(session);
-        changesRead += result.changesRead;
-      }
-      const lastPunchesChanged = await syncCentralLastPunches(this.db, session, this.settings.kioskId, this.clock);
-      this.uploader.noteDownload(null);
-      return { ...result, changesRead, lastPunchesChanged, caughtUp: BigInt(result.watermark) >= target };
+      return await sessions.use(async (session) => {
+        const target = await this.central.rosterTarget(session);
+        // Monotonic: a wall clock set back a day must not turn a 2 s wait into a day's.
+        const deadline = this.monotonicNow() + waitMs;
+        let result = await this.sync.sync(session);
+        let changesRead = result.changesRead;
+        while (BigInt(result.watermark) < target && this.monotonicNow() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          result = await this.sync.sync(session);
+          changesRead += result.changesRead;
+        }
+        const lastPunchesChanged = await syncCentralLastPunches(this.db, session, this.settings.kioskId, this.clock);
+        this.uploader.noteDownload(null);
+        return { ...result, changesRead, lastPunchesChanged, caughtUp: BigInt(result.watermark) >= target };
+      });
     } catch (e) {
       this.uploader.noteDownload(e);
       throw e;
     } finally {
-      await closeSession(session);
+      await own?.close();
     }
   }
 
   /**
    * A roster sync, then an upload whatever the sync did: the roster may come from a read replica that is down, and
-   * that must never hold back punches bound for the primary. The sync's outcome is returned, not thrown.
+   * that must never hold back punches bound for the primary. The sync's outcome is returned, not thrown. Every step
+   * on the primary (the roster too, without a replica) shares one session (CycleSession): one connection per cycle.
    */
   async syncThenUpload(waitMs = 0): Promise<{ sync: { ok: true; result: RosterSyncResult } | { ok: false; error: unknown }; uploaded: number }> {
-    const sync = await this.syncRoster(waitMs).then(
-      (result) => ({ ok: true as const, result }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    return { sync, uploaded: await this.upload() };
+    const cycle = new CycleSession(() => this.connectPrimary());
+    try {
+      const sync = await this.syncRoster(waitMs, cycle).then(
+        (result) => ({ ok: true as const, result }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      return { sync, uploaded: await this.upload(cycle) };
+    } finally {
+      await cycle.close();
+    }
   }
 
   /**
-   * Uploads pending punches, says the kiosk is alive, then sends audit snapshots. Never throws: failures are in the
-   * upload status. Only the link decides "connected": a snapshot central refuses is that snapshot's problem (its
-   * queue deletes it), not the kiosk's.
+   * Uploads pending punches, says the kiosk is alive, then sends audit snapshots, on `cycle`'s session when given
+   * (else on one of its own). Never throws: failures are in the upload status. Only the link decides "connected": a
+   * snapshot central refuses is that snapshot's problem (its queue deletes it), not the kiosk's.
    */
-  async upload(): Promise<number> {
-    const stored = await this.uploader.drain(() => this.connectPrimary());
-    const status = this.uploader.getStatus();
-    if (status.pending > 0 && !status.connected) return stored; // the drain just failed: no second try now
-    let session: OpenCentralSession | null = null;
+  async upload(cycle?: CycleSession): Promise<number> {
+    const own = cycle ? null : new CycleSession(() => this.connectPrimary());
+    const sessions = own ?? (cycle as CycleSession);
     try {
-      session = await this.connectPrimary();
-      const report = { appVersion: this.options.appVersion ?? '0.1.0', pending: status.pending, refused: status.refused, health: this.health() };
-      this.clockOffsetMs = await this.central.heartbeat(session, report, () => this.now());
-      this.uploader.noteContact();
-    } catch (e) {
-      const failure = this.uploader.noteUploadFailure(e);
-      log.warn('heartbeat failed', { code: failure.code, error: failure.message });
-      await closeSession(session);
+      const stored = await this.uploader.drain(sessions);
+      const status = this.uploader.getStatus();
+      if (status.pending > 0 && !status.connected) return stored; // the drain just failed: no second try now
+      try {
+        const report = { appVersion: this.options.appVersion ?? '0.1.0', pending: status.pending, refused: status.refused, health: this.health() };
+        this.clockOffsetMs = await sessions.use((session) => this.central.heartbeat(session, report, () => this.now()));
+        this.uploader.noteContact();
+      } catch (e) {
+        const failure = this.uploader.noteUploadFailure(e);
+        log.warn('heartbeat failed', { code: failure.code, error: failure.message });
+        return stored;
+      }
+      await sessions.use((session) => this.uploader.sendSnapshots(session));
       return stored;
-    }
-    try {
-      await this.uploader.sendSnapshots(session);
     } finally {
-      await closeSession(session);
+      await own?.close();
     }
-    return stored;
   }
 
   /** What the heartbeat tells central about this kiosk's health (IT's fleet view: electron/central/kiosk-fleet.ts). */

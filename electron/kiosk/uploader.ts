@@ -2,7 +2,7 @@ import type { ErrorCode } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { centralErrorCode, isRowRefusal } from '../central/sql-errors.js';
 import {
-  closeSession,
+  CycleSession,
   insertPunches,
   punchesCentralHolds,
   sendSnapshot,
@@ -126,26 +126,36 @@ export class Uploader {
   }
 
   /**
-   * Uploads every due punch, batch after batch, on one session opened only when something is due. Returns how many
-   * central newly stored. Throws nothing: a failure is in the status.
+   * Uploads every due punch, batch after batch, on one session opened only when something is due: `sessions`, a
+   * cycle's shared session (its owner closes it), or a way to open one (closed here). Returns how many central newly
+   * stored. Throws nothing: a failure is in the status.
    */
-  async drain(connect: () => Promise<OpenCentralSession>): Promise<number> {
-    let session: OpenCentralSession | null = null;
-    const open = async (): Promise<OpenCentralSession> => (session ??= await connect());
+  async drain(sessions: CycleSession | (() => Promise<OpenCentralSession>)): Promise<number> {
+    const own = sessions instanceof CycleSession ? null : new CycleSession(sessions);
+    const cycle = own ?? (sessions as CycleSession);
+    let sent = false;
     try {
-      const { newlyStored } = await drainQueue(this.punches, async (batch) => this.sendPunches(await open(), batch), {
-        now: () => this.clock.now(),
-        batchSize: this.options.batchSize ?? 500,
-        failure: (e) => centralFailure(e, this.clock.now()),
-      });
-      if (session) this.delivered();
+      const { newlyStored } = await drainQueue(
+        this.punches,
+        (batch) =>
+          cycle.use((session) => {
+            sent = true;
+            return this.sendPunches(session, batch);
+          }),
+        {
+          now: () => this.clock.now(),
+          batchSize: this.options.batchSize ?? 500,
+          failure: (e) => centralFailure(e, this.clock.now()),
+        },
+      );
+      if (sent) this.delivered();
       return newlyStored;
     } catch (e) {
       const failure = this.noteUploadFailure(e);
       log.warn('upload failed; punches kept for retry', { code: failure.code, error: failure.message });
       return 0;
     } finally {
-      await closeSession(session);
+      await own?.close();
     }
   }
 

@@ -13,3 +13,33 @@ export type OpenCentralSession = pg.Client;
 export function closeSession(session: OpenCentralSession | null | undefined): Promise<void> {
   return session ? session.end().catch(() => undefined) : Promise.resolve();
 }
+
+/**
+ * One primary session shared by the steps of a sync-and-upload cycle (roster read, punches, heartbeat, snapshots),
+ * opened by the first step that needs it: one connection and one authentication per cycle instead of one per step.
+ * A fleet pays that per kiosk every poll, on central or on PgBouncer, which authenticates every client on its one
+ * thread (issue 19's fleet benchmark). A step that fails discards the session (the link may be gone, or a transaction
+ * left aborted) and the next step opens a new one. Steps run one after another; the owner closes it at the end.
+ */
+export class CycleSession {
+  private session: OpenCentralSession | null = null;
+
+  constructor(private readonly connect: () => Promise<OpenCentralSession>) {}
+
+  async use<T>(step: (session: CentralSession) => Promise<T>): Promise<T> {
+    const session = (this.session ??= await this.connect());
+    try {
+      return await step(session);
+    } catch (e) {
+      if (this.session === session) this.session = null;
+      await closeSession(session);
+      throw e;
+    }
+  }
+
+  close(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    return closeSession(session);
+  }
+}
