@@ -26,8 +26,10 @@ export interface NearPerson {
 }
 
 /**
- * The SQL of every central 1:N search (`clockface search`, the import's duplicate-face guard, the kiosk's central
- * fallback): the k nearest PEOPLE, each by their nearest template, found one person at a time.
+ * The SQL of central's 1:N search over everyone (`clockface search`, the import's duplicate-face guard; the kiosk's
+ * fallback, over its own sites, is SITE_PEOPLE_SEARCH_SQL below): the k nearest PEOPLE, each by their nearest
+ * template, found one person at a time. ($5, a kiosk's sites, still works here; nearestPeople sends those searches
+ * to the exact form.)
  *
  * Why one person at a time: the match rule (shared/kiosk/match-policy.ts) needs the nearest person and the nearest
  * OTHER person (the margin). A search for the nearest N templates, grouped by person afterwards, returns only one
@@ -69,7 +71,36 @@ export const PEOPLE_SEARCH_SQL = `
   FROM found f JOIN employees e ON e.id = f.employee_id
   ORDER BY f.rank`;
 
-/** The parameters of PEOPLE_SEARCH_SQL. */
+/**
+ * The kiosk's central fallback: the same answer as PEOPLE_SEARCH_SQL (the k nearest people of the kiosk's sites, each
+ * by their nearest template), computed exactly, without the hnsw index. The index serves every site at once: asked
+ * for one site's people it walks past everyone else's templates, and identifies worse and slower than simply measuring
+ * the site's own (bench/results-full.json, "one site of 100": at 10k templates per site the exact search answered
+ * ~900 queries/s on 2 cores with 2 clients, every one right, the filtered index scan ~200 at 0.99). The cost grows
+ * with the site, not with central: per person of the kiosk's sites, their templates by face_templates_employee.
+ * The LATERAL keeps that plan whatever the statistics say (a hash join over all of face_templates would read the
+ * whole table). Parameters as PEOPLE_SEARCH_SQL's; $5 (the kiosk) must be set.
+ */
+export const SITE_PEOPLE_SEARCH_SQL = `
+  SELECT e.id::int AS employee_id, e.employee_no, e.full_name, e.active, m.distance
+  FROM employees e
+  CROSS JOIN LATERAL (
+    SELECT min(t.embedding <-> $1::vector)::float8 AS distance
+    FROM face_templates t
+    WHERE t.employee_id = e.id AND t.model_id = $2
+  ) m
+  WHERE m.distance IS NOT NULL AND ($3::boolean OR e.active) AND ($4::text IS NULL OR e.employee_no <> $4)
+    AND e.site IN (SELECT k.site FROM kiosks k WHERE k.id = $5::bigint
+                   UNION SELECT ks.site FROM kiosk_sites ks WHERE ks.kiosk_id = $5::bigint)
+  ORDER BY m.distance, e.id
+  LIMIT $6`;
+
+/** Which search answers `scope`: a kiosk's sites exactly, everyone through the hnsw index. */
+export function peopleSearchSql(scope: PeopleSearchScope): string {
+  return scope.kioskId === undefined ? PEOPLE_SEARCH_SQL : SITE_PEOPLE_SEARCH_SQL;
+}
+
+/** The parameters of PEOPLE_SEARCH_SQL and SITE_PEOPLE_SEARCH_SQL. */
 export function peopleSearchParams(descriptor: ArrayLike<number>, k: number, scope: PeopleSearchScope = {}): unknown[] {
   return [
     toVectorLiteral(descriptor),
@@ -82,7 +113,8 @@ export function peopleSearchParams(descriptor: ArrayLike<number>, k: number, sco
 }
 
 /**
- * The k nearest people to a descriptor on central (see PEOPLE_SEARCH_SQL), nearest first. `settings`: see
+ * The k nearest people to a descriptor on central (PEOPLE_SEARCH_SQL, or SITE_PEOPLE_SEARCH_SQL for a kiosk's
+ * sites), nearest first. `settings`: see
  * applySearchSettings ('transaction' needs the caller's open transaction).
  */
 export async function nearestPeople(
@@ -92,9 +124,10 @@ export async function nearestPeople(
   scope: PeopleSearchScope = {},
   settings: 'session' | 'transaction' = 'session',
 ): Promise<NearPerson[]> {
-  await applySearchSettings(client, settings);
+  const sql = peopleSearchSql(scope);
+  if (sql === PEOPLE_SEARCH_SQL) await applySearchSettings(client, settings);
   const { rows } = await client.query<{ employee_id: number; employee_no: string; full_name: string; active: boolean; distance: number }>(
-    PEOPLE_SEARCH_SQL,
+    sql,
     peopleSearchParams(descriptor, k, scope),
   );
   return rows.map((r) => ({

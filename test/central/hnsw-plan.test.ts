@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { CENTRAL_EF_SEARCH } from '../../electron/central/search-settings.js';
 import { fromVectorLiteral, toVectorLiteral } from '../../electron/central/vector-literal.js';
-import { nearestPeople, PEOPLE_SEARCH_SQL, peopleSearchParams } from '../../electron/central/face-search.js';
+import { nearestPeople, PEOPLE_SEARCH_SQL, SITE_PEOPLE_SEARCH_SQL, peopleSearchParams, peopleSearchSql } from '../../electron/central/face-search.js';
 import { applySearchSettings } from '../../electron/central/search-settings.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
 import { addSite } from '../support/roster-fixtures.js';
@@ -63,7 +63,7 @@ describe.each(centralFactories())('1:N face search on $label', (factory) => {
     // sizes it takes the index. Turning sequential scans off shows the plan that the index makes possible.
     await client.query('SET enable_seqscan = off');
     try {
-      for (const scope of [{}, { kioskId: 1 }, { excludeEmployeeNo: 'P1', includeInactive: true }]) {
+      for (const scope of [{}, { excludeEmployeeNo: 'P1', includeInactive: true }]) {
         const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${PEOPLE_SEARCH_SQL}`, peopleSearchParams(descriptor, 3, scope));
         const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
         // The first person and each further one: two index scans in the plan (the CTE's base and recursive terms).
@@ -73,6 +73,50 @@ describe.each(centralFactories())('1:N face search on $label', (factory) => {
     } finally {
       await client.query('RESET enable_seqscan');
     }
+  });
+
+  it("plans a kiosk's fallback (its sites' people) without the hnsw index: each person's templates by employee", async () => {
+    const probe = await client.query<{ embedding: string }>('SELECT embedding::text FROM face_templates LIMIT 1');
+    const descriptor = fromVectorLiteral(probe.rows[0]?.embedding ?? '');
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${SITE_PEOPLE_SEARCH_SQL}`, peopleSearchParams(descriptor, 2, { kioskId: 1 }));
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(peopleSearchSql({ kioskId: 1 })).toBe(SITE_PEOPLE_SEARCH_SQL);
+    expect(peopleSearchSql({ excludeEmployeeNo: 'P1' })).toBe(PEOPLE_SEARCH_SQL);
+    expect(plan, plan).not.toMatch(/face_templates_embedding_hnsw/);
+    expect(plan, plan).toMatch(/Index Scan using face_templates_employee on face_templates|Bitmap Index Scan on face_templates_employee/);
+    expect(plan, plan).not.toMatch(/Seq Scan on face_templates/);
+  });
+
+  it("a kiosk's fallback finds exactly the nearest two people of its sites, by their nearest templates", async () => {
+    await addSite(client, 'annex');
+    const { rows: kiosks } = await client.query<{ id: number }>(
+      "INSERT INTO kiosks (name, site, role_name) VALUES ('fallback-door', 'hq', 'fallback_door_role') RETURNING id::int",
+    );
+    const kioskId = kiosks[0]?.id ?? 0;
+    // Someone at another site nearer than anyone at hq: the kiosk's search must not see them.
+    const probe = await client.query<{ embedding: string }>('SELECT embedding::text FROM face_templates ORDER BY id LIMIT 1');
+    const query = fromVectorLiteral(probe.rows[0]?.embedding ?? '').map((x, i) => (i === 0 ? x + 0.05 : x));
+    const { rows: away } = await client.query<{ id: number }>(
+      "INSERT INTO employees (employee_no, full_name, site) VALUES ('AWAY', 'At The Annex', 'annex') RETURNING id::int",
+    );
+    await client.query("INSERT INTO face_templates (employee_id, model_id, embedding, source) VALUES ($1, 'faceapi-resnet128@1', $2, 'import')", [
+      away[0]?.id,
+      toVectorLiteral(query),
+    ]);
+    const { rows: truth } = await client.query<{ employee_no: string; d: number }>(
+      `SELECT e.employee_no, min(t.embedding <-> $1::vector)::float8 AS d
+       FROM face_templates t JOIN employees e ON e.id = t.employee_id WHERE e.site = 'hq' AND e.active
+       GROUP BY e.employee_no ORDER BY d LIMIT 2`,
+      [toVectorLiteral(query)],
+    );
+    const found = await nearestPeople(client, Float32Array.from(query), 2, { kioskId });
+    expect(found.map((p) => p.employeeNo)).toEqual(truth.map((t) => t.employee_no));
+    found.forEach((person, i) => expect(person.distance).toBeCloseTo(truth[i]?.d ?? -1, 6));
+    expect(found.map((p) => p.employeeNo)).not.toContain('AWAY');
+    // Everyone's search (no kiosk) does see the nearer person at the annex.
+    expect((await nearestPeople(client, Float32Array.from(query), 1, {}))[0]?.employeeNo).toBe('AWAY');
+    await client.query("DELETE FROM employees WHERE employee_no = 'AWAY'");
+    await client.query('DELETE FROM kiosks WHERE id = $1', [kioskId]);
   });
 
   it('finds a stored template as its own nearest neighbour through the index', async () => {
