@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { CENTRAL_HNSW_GRAPH, parseHnswGraphs, type HnswGraph } from './support/hnsw-graphs.js';
 import { FULL_RESULTS_FILE, RESULTS_FILE, machine, markdownTable, saveResults, type BenchResult, type SuiteRun } from './report.js';
-import { centralSuite } from './suites/central.js';
+import { CENTRAL_SETS, centralSuite, parseCentralSets, type CentralSet } from './suites/central.js';
 import { enrolSuite } from './suites/enrol.js';
 import { faceSuite } from './suites/face.js';
 import { kioskE2eSuite } from './suites/kiosk-e2e.js';
@@ -23,6 +23,8 @@ export interface BenchOptions {
   full: boolean;
   /** Graphs the central suite compares side by side (default: central's own only). */
   hnswGraphs: HnswGraph[];
+  /** The central suite's data sets (default both). */
+  centralSets: CentralSet[];
 }
 
 export interface BenchSuite {
@@ -43,10 +45,16 @@ const program = new Command('npm run bench --')
     '--hnsw <graphs>',
     `hnsw graphs the central suite builds side by side, as M:EF_CONSTRUCTION pairs (default ${CENTRAL_HNSW_GRAPH.m}:${CENTRAL_HNSW_GRAPH.efConstruction}, central's own index)`,
     parseHnswGraphs,
-  );
+  )
+  .option('--sets <sets>', `the central suite's data sets, comma-separated (default ${CENTRAL_SETS.join(',')})`, parseCentralSets);
 program.parse(process.argv);
 const wanted = program.processedArgs[0] as string[];
-const { full, hnsw = [CENTRAL_HNSW_GRAPH], results: resultsFile } = program.opts<{ full: boolean; hnsw?: HnswGraph[]; results?: string }>();
+const {
+  full,
+  hnsw = [CENTRAL_HNSW_GRAPH],
+  sets = [...CENTRAL_SETS],
+  results: resultsFile,
+} = program.opts<{ full: boolean; hnsw?: HnswGraph[]; sets?: CentralSet[]; results?: string }>();
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
   console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${[...new Set(suites.map((s) => s.name))].join(', ')}`);
@@ -67,7 +75,7 @@ if (unknown.length > 0) {
     const loadAverageAtStart = machine().loadAverage1m;
     let results: BenchResult[];
     try {
-      results = await suite.run({ full, hnswGraphs: hnsw });
+      results = await suite.run({ full, hnswGraphs: hnsw, centralSets: sets });
     } catch (e) {
       // One line, not the error object: a WASM or browser failure can carry kilobytes of minified code.
       console.error(`## ${suite.name}: FAILED: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300)}`);

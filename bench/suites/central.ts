@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import pg from 'pg';
 import { connectCentral } from '../../electron/central/connect.js';
 import { toVectorLiteral } from '../../electron/central/vector-literal.js';
@@ -6,7 +7,7 @@ import { DESCRIPTOR_LENGTH } from '../../shared/face-model.js';
 import { faceLikeSet, noisySample, seededRandom } from '../../test/support/face-like-data.js';
 import { markdownTable, type BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
-import { CENTRAL_HNSW_GRAPH, type HnswGraph } from '../support/hnsw-graphs.js';
+import { CENTRAL_HNSW_GRAPH, describeGraph, type HnswGraph } from '../support/hnsw-graphs.js';
 import { eachCentral, label, type BenchCentral, type CentralTag } from '../support/bench-centrals.js';
 
 /**
@@ -38,8 +39,22 @@ import { eachCentral, label, type BenchCentral, type CentralTag } from '../suppo
  * graph is ~1 GB, and a build that spills to disk is many times slower.
  */
 
+/** The data sets: face-like clusters (what central holds) and uniform vectors (the worst case for a graph). */
+export const CENTRAL_SETS = ['face-like', 'uniform'] as const;
+export type CentralSet = (typeof CENTRAL_SETS)[number];
+
+/** `--sets face-like` → the sets, checked. */
+export function parseCentralSets(text: string): CentralSet[] {
+  const sets = text.split(',').map((s) => s.trim());
+  const unknown = sets.filter((s) => !(CENTRAL_SETS as readonly string[]).includes(s));
+  if (unknown.length > 0 || sets.length === 0) {
+    throw new InvalidArgumentError(`"${text}" is not a list of data sets; choose from ${CENTRAL_SETS.join(', ')}`);
+  }
+  return sets as CentralSet[];
+}
+
 interface Dataset {
-  name: 'face-like' | 'uniform';
+  name: CentralSet;
   vectors: Float32Array[];
   identity: number[];
   queries: Float32Array[];
@@ -89,7 +104,9 @@ function uniformDataset(n: number, queries: number): Dataset {
 async function load(client: pg.Client, data: Dataset): Promise<number> {
   const started = performance.now();
   await client.query('DROP TABLE IF EXISTS bench_vectors');
-  await client.query('CREATE TABLE bench_vectors (id int NOT NULL, identity int NOT NULL, embedding vector(128) NOT NULL)');
+  await client.query(
+    'CREATE TABLE bench_vectors (id int NOT NULL, identity int NOT NULL, site int NOT NULL, embedding vector(128) NOT NULL)',
+  );
   const chunk = 2000;
   for (let start = 0; start < data.vectors.length; start += chunk) {
     const end = Math.min(start + chunk, data.vectors.length);
@@ -102,22 +119,28 @@ async function load(client: pg.Client, data: Dataset): Promise<number> {
       for (const x of data.vectors[i]!) flat.push(x);
     }
     await client.query(
-      `INSERT INTO bench_vectors (id, identity, embedding)
-       SELECT u.id, u.identity, ($3::real[])[(u.k - 1) * 128 + 1 : u.k * 128]::vector
+      `INSERT INTO bench_vectors (id, identity, site, embedding)
+       SELECT u.id, u.identity, u.identity % ${SITES}, ($3::real[])[(u.k - 1) * 128 + 1 : u.k * 128]::vector
        FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS u(id, identity, k)`,
       [ids, identities, flat],
     );
   }
+  // The kiosk's central fallback searches only its sites: employees.site, by an index on it.
+  await client.query('CREATE INDEX bench_vectors_site ON bench_vectors (site)');
   await client.query('ANALYZE bench_vectors');
   return performance.now() - started;
 }
 
-/** Brute-force nearest row (1-based id, as loaded) of each query: the ground truth for recall@1. */
-function bruteForceNearest(data: Dataset): number[] {
-  return data.queries.map((q) => {
+/**
+ * Brute-force nearest row (1-based id, as loaded) of each query: the ground truth for recall@1. With `sites`, only
+ * the rows of query i's site (sites[i]).
+ */
+function bruteForceNearest(data: Dataset, sites?: readonly number[]): number[] {
+  return data.queries.map((q, qi) => {
     let best = -1;
     let bestD = Infinity;
     for (let i = 0; i < data.vectors.length; i++) {
+      if (sites && data.identity[i]! % SITES !== sites[qi]) continue;
       const v = data.vectors[i]!;
       let d = 0;
       for (let k = 0; k < DESCRIPTOR_LENGTH; k++) {
@@ -134,22 +157,52 @@ function bruteForceNearest(data: Dataset): number[] {
   });
 }
 
+/**
+ * Sites the rows are spread over (by identity), for the site-scoped search of the kiosk's central fallback: 1M
+ * templates → 10k per site, the size of a large plant.
+ */
+const SITES = 100;
+
+/** Nearest template, over every site (the duplicate guard, `clockface search`). */
 const QUERY = 'SELECT id, identity FROM bench_vectors ORDER BY embedding <-> $1::vector LIMIT 1';
+/** Nearest template of one site ($2): the kiosk's central fallback. */
+const SITE_QUERY = 'SELECT id, identity FROM bench_vectors WHERE site = $2 ORDER BY embedding <-> $1::vector LIMIT 1';
+/**
+ * Over a halfvec index: the index's RERANK nearest by the 16-bit distance, re-ranked by the exact distance on the
+ * full vector (what the match rule's threshold is in). 20 candidates: two people's templates and then some.
+ */
+const RERANK = 20;
+const HALFVEC_QUERY = `SELECT id, identity FROM (
+    SELECT id, identity, embedding FROM bench_vectors ORDER BY embedding::halfvec(128) <-> $1::halfvec(128) LIMIT ${RERANK}
+  ) c ORDER BY embedding <-> $1::vector LIMIT 1`;
+const HALFVEC_SITE_QUERY = `SELECT id, identity FROM (
+    SELECT id, identity, embedding FROM bench_vectors WHERE site = $2
+    ORDER BY embedding::halfvec(128) <-> $1::halfvec(128) LIMIT ${RERANK}
+  ) c ORDER BY embedding <-> $1::vector LIMIT 1`;
 
 interface Answers {
   ids: number[];
   identities: number[];
 }
 
-/** Runs the queries on `clients` connections at once (query i on client i mod clients); returns queries/s. */
-async function timedQueries(clients: pg.Client[], queries: readonly string[]): Promise<{ qps: number; answers: Answers }> {
+/**
+ * Runs the queries on `clients` connections at once (query i on client i mod clients); returns queries/s. With
+ * `sites`, the site-scoped form of `sql` gets query i's site as $2.
+ */
+async function timedQueries(
+  clients: pg.Client[],
+  queries: readonly string[],
+  sql = QUERY,
+  sites?: readonly number[],
+): Promise<{ qps: number; answers: Answers }> {
   const ids = new Array<number>(queries.length).fill(-1);
   const identities = new Array<number>(queries.length).fill(-1);
   const t = performance.now();
   await Promise.all(
     clients.map(async (client, c) => {
       for (let i = c; i < queries.length; i += clients.length) {
-        const { rows } = await client.query<{ id: number; identity: number }>(QUERY, [queries[i]]);
+        const params = sites ? [queries[i], sites[i]] : [queries[i]];
+        const { rows } = await client.query<{ id: number; identity: number }>(sql, params);
         ids[i] = rows[0]?.id ?? -1;
         identities[i] = rows[0]?.identity ?? -1;
       }
@@ -158,8 +211,8 @@ async function timedQueries(clients: pg.Client[], queries: readonly string[]): P
   return { qps: queries.length / ((performance.now() - t) / 1000), answers: { ids, identities } };
 }
 
-async function usesIndex(client: pg.Client, query: string, index: string): Promise<boolean> {
-  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${QUERY.replace('$1', client.escapeLiteral(query))}`);
+async function usesIndex(client: pg.Client, query: string, index: string, sql = QUERY): Promise<boolean> {
+  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql.replaceAll('$1', client.escapeLiteral(query)).replaceAll('$2', '0')}`);
   return rows.some((r) => r['QUERY PLAN'].includes(index));
 }
 
@@ -172,7 +225,8 @@ interface Profile {
   maintenanceWorkMem: Record<CentralTag, string>;
   /** The full sweeps (quick keeps pgvector's default, the shipped setting and their neighbours, to stay under 10 min). */
   full: boolean;
-  hnswGraphs: HnswGraph[];
+  /** Per central: the embedded one (a small site's central) builds only the shipped graph in a full run. */
+  hnswGraphs: Record<CentralTag, HnswGraph[]>;
 }
 
 async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Promise<BenchResult[]> {
@@ -182,6 +236,8 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
   const base = `${data.name} ${label(n)} [${tag}]`;
   const row = (kase: string, metric: string, value: number, unit: string): void => {
     results.push({ suite: 'central', case: kase, metric, value, unit });
+    // Each figure as it is measured: a --full run takes hours, and a run stopped part-way keeps what it measured.
+    console.log(`[central bench] ${kase} | ${metric} | ${value} ${unit}`);
   };
   const open = (): Promise<pg.Client> => connectCentral({ url: central.url, embeddedDefault: false }, { applicationName: 'clockface-bench-central' });
   const admin = await open();
@@ -192,15 +248,21 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
     const pgvector = (await admin.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'")).rows[0]?.v ?? '?';
     console.log(`[central bench] ${base}: pgvector ${pgvector}`);
     row(`${base} set-up`, 'bulk load (INSERT … SELECT unnest, chunks of 2000)', (await load(admin, data)) / 1000, 's');
+    const sharedBuffers = (await admin.query<{ b: string }>("SELECT pg_size_bytes(current_setting('shared_buffers'))::text AS b")).rows[0]?.b;
+    row(`${base} set-up`, 'shared_buffers', Number(sharedBuffers) / 2 ** 20, 'MiB');
     row(`${base} set-up`, 'table size', Number((await admin.query<{ s: string }>("SELECT pg_relation_size('bench_vectors') AS s")).rows[0]?.s) / 2 ** 20, 'MiB');
     const queries = data.queries.map((q) => toVectorLiteral(Array.from(q)));
     const warm = queries.slice(0, Math.min(10, queries.length));
 
     const accuracy = (a: Answers): number | null =>
       data.queryIdentity ? a.identities.filter((id, i) => id === data.queryIdentity![i]).length / queries.length : null;
+    const recall = (a: Answers, truth: readonly number[]): number => a.ids.filter((id, i) => id === truth[i]).length / a.ids.length;
+    // The site each query is asked at: the person's own (a kiosk where they work); uniform data, any.
+    const sites = data.queries.map((_, i) => (data.queryIdentity ? data.queryIdentity[i]! : i) % SITES);
 
     // Ground truth by brute force; the exact scan (no index) timed on a sample and checked against it.
     const truth = bruteForceNearest(data);
+    const siteTruth = bruteForceNearest(data, sites);
     const sample = queries.slice(0, Math.min(profile.exactQueries, queries.length));
     await timedQueries([admin], warm.slice(0, 2));
     const exact1 = await timedQueries([admin], sample);
@@ -215,10 +277,20 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
       const exactAccuracy = truth.filter((id, i) => data.identity[id - 1] === data.queryIdentity![i]).length / truth.length;
       row(exactCase, 'identification accuracy', exactAccuracy, 'fraction');
     }
+    // The kiosk's fallback without a vector index: the site's rows by the site index, every distance computed.
+    const siteExactCase = `${base} one site of ${SITES}, exact (site index, no vector index)`;
+    await timedQueries([admin], warm, SITE_QUERY, sites);
+    const siteExact1 = await timedQueries([admin], queries, SITE_QUERY, sites);
+    const siteExact2 = await timedQueries(clients, queries, SITE_QUERY, sites);
+    row(siteExactCase, 'queries/s, 1 client', siteExact1.qps, 'q/s');
+    row(siteExactCase, 'queries/s, 2 clients', siteExact2.qps, 'q/s');
+    row(siteExactCase, 'speed vs exact scan of all, 2 clients', siteExact2.qps / exact2.qps, 'x');
+    row(siteExactCase, 'recall@1 vs exact scan of the site', recall(siteExact1.answers, siteTruth), 'fraction');
+    const siteExactAccuracy = accuracy(siteExact1.answers);
+    if (siteExactAccuracy !== null) row(siteExactCase, 'identification accuracy', siteExactAccuracy, 'fraction');
 
     const indexes = [
       {
-        kind: 'ivfflat',
         describe: `ivfflat lists=${Math.round(Math.sqrt(n))}`,
         ddl: `CREATE INDEX bench_ivfflat ON bench_vectors USING ivfflat (embedding vector_l2_ops) WITH (lists = ${Math.round(Math.sqrt(n))})`,
         name: 'bench_ivfflat',
@@ -226,19 +298,31 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
         values: profile.full ? [1, 4, 16, 32] : [1, 16],
         twoClientsAt: 16,
         asShipped: false,
+        sql: QUERY,
+        siteSql: null,
       },
-      ...profile.hnswGraphs.map(({ m, efConstruction }) => ({
-        kind: 'hnsw',
-        describe: `hnsw m=${m} ef_construction=${efConstruction}`,
-        ddl: `CREATE INDEX bench_hnsw_${m}_${efConstruction} ON bench_vectors USING hnsw (embedding vector_l2_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
-        name: `bench_hnsw_${m}_${efConstruction}`,
-        param: 'hnsw.ef_search',
-        values: profile.full ? [10, 40, 100, CENTRAL_EF_SEARCH, 400] : [40, 100, CENTRAL_EF_SEARCH, 400],
-        twoClientsAt: CENTRAL_EF_SEARCH,
-        asShipped: m === CENTRAL_HNSW_GRAPH.m && efConstruction === CENTRAL_HNSW_GRAPH.efConstruction,
-      })),
+      ...profile.hnswGraphs[tag].map((graph) => {
+        const name = `bench_hnsw_${graph.m}_${graph.efConstruction}${graph.halfvec ? '_half' : ''}`;
+        const params = `WITH (m = ${graph.m}, ef_construction = ${graph.efConstruction})`;
+        return {
+          describe: describeGraph(graph),
+          ddl: graph.halfvec
+            ? `CREATE INDEX ${name} ON bench_vectors USING hnsw ((embedding::halfvec(128)) halfvec_l2_ops) ${params}`
+            : `CREATE INDEX ${name} ON bench_vectors USING hnsw (embedding vector_l2_ops) ${params}`,
+          name,
+          param: 'hnsw.ef_search',
+          values: profile.full ? [10, 40, 100, CENTRAL_EF_SEARCH, 400] : [40, 100, CENTRAL_EF_SEARCH, 400],
+          twoClientsAt: CENTRAL_EF_SEARCH,
+          asShipped:
+            !graph.halfvec && graph.m === CENTRAL_HNSW_GRAPH.m && graph.efConstruction === CENTRAL_HNSW_GRAPH.efConstruction,
+          sql: graph.halfvec ? HALFVEC_QUERY : QUERY,
+          siteSql: graph.halfvec ? HALFVEC_SITE_QUERY : SITE_QUERY,
+        };
+      }),
     ];
     await admin.query(`SET maintenance_work_mem = '${profile.maintenanceWorkMem[tag]}'`);
+    // As central searches (search-settings.ts): a WHERE clause (one site) does not cut the scan short.
+    for (const c of clients) await c.query('SET hnsw.iterative_scan = strict_order');
     for (const index of indexes) {
       const t = performance.now();
       await admin.query(index.ddl);
@@ -248,14 +332,14 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
       row(kase, 'build time', buildS, 's');
       row(kase, 'build rate', n / buildS, 'vectors/s');
       row(kase, 'index size', size / 2 ** 20, 'MiB');
-      if (!(await usesIndex(admin, queries[0]!, index.name))) console.warn(`[central bench] ${kase}: the planner does not use the index!`);
+      if (!(await usesIndex(admin, queries[0]!, index.name, index.sql))) console.warn(`[central bench] ${kase}: the planner does not use the index!`);
       for (const value of index.values) {
         for (const c of clients) await c.query(`SET ${index.param} = ${value}`);
-        await timedQueries([admin], warm);
-        const one = await timedQueries([admin], queries);
+        await timedQueries([admin], warm, index.sql);
+        const one = await timedQueries([admin], queries, index.sql);
         // Two clients at the setting one would run with (pgvector's default for ivfflat is probes 1, far too low for
         // faces; hnsw as shipped), not at every sweep point: it doubles the sweep's time for one more ratio.
-        const two = value === index.twoClientsAt ? await timedQueries(clients, queries) : null;
+        const two = value === index.twoClientsAt ? await timedQueries(clients, queries, index.sql) : null;
         const shipped = index.asShipped && value === CENTRAL_EF_SEARCH ? ' (as shipped)' : '';
         const sweep = `${kase} ${index.param.split('.')[1] ?? index.param}=${value}${shipped}`;
         row(sweep, 'queries/s, 1 client', one.qps, 'q/s');
@@ -264,9 +348,21 @@ async function runOn(central: BenchCentral, data: Dataset, profile: Profile): Pr
           row(sweep, '2 clients vs 1', two.qps / one.qps, 'x');
         }
         row(sweep, 'speed vs exact scan, 1 client', one.qps / exact1.qps, 'x');
-        row(sweep, 'recall@1 vs exact scan', one.answers.ids.filter((id, i) => id === truth[i]).length / queries.length, 'fraction');
+        row(sweep, 'recall@1 vs exact scan', recall(one.answers, truth), 'fraction');
         const acc = accuracy(one.answers);
         if (acc !== null) row(sweep, 'identification accuracy', acc, 'fraction');
+        // The same graph asked for one site (the kiosk's fallback): the scan walks past the other 99 sites' rows.
+        if (two && index.siteSql) {
+          const siteCase = `${sweep}, one site of ${SITES}`;
+          const planned = await usesIndex(admin, queries[0]!, index.name, index.siteSql);
+          const site2 = await timedQueries(clients, queries, index.siteSql, sites);
+          row(siteCase, 'queries/s, 2 clients', site2.qps, 'q/s');
+          row(siteCase, 'speed vs site exact, 2 clients', site2.qps / siteExact2.qps, 'x');
+          row(siteCase, 'recall@1 vs exact scan of the site', recall(site2.answers, siteTruth), 'fraction');
+          const siteAcc = accuracy(site2.answers);
+          if (siteAcc !== null) row(siteCase, 'identification accuracy', siteAcc, 'fraction');
+          row(siteCase, 'planner chose the vector index', planned ? 1 : 0, 'yes=1');
+        }
       }
       for (const c of clients) await c.query(`RESET ${index.param}`);
       await admin.query(`DROP INDEX ${index.name}`);
@@ -284,7 +380,7 @@ export const centralSuite: BenchSuite = {
   description:
     "central's nearest-template search: no index (exact) vs ivfflat vs hnsw on face-like and uniform 128-D vectors, " +
     '[pg-server] = real PostgreSQL (own database), [embedded-pglite] = embedded central in its own process',
-  async run({ full, hnswGraphs }) {
+  async run({ full, hnswGraphs, centralSets }) {
     const profile: Profile = full
       ? {
           n: { 'pg-server': 1_000_000, 'embedded-pglite': 100_000 },
@@ -292,7 +388,7 @@ export const centralSuite: BenchSuite = {
           exactQueries: 60,
           maintenanceWorkMem: { 'pg-server': '4GB', 'embedded-pglite': '1GB' },
           full: true,
-          hnswGraphs,
+          hnswGraphs: { 'pg-server': hnswGraphs, 'embedded-pglite': [CENTRAL_HNSW_GRAPH] },
         }
       : {
           n: { 'pg-server': 100_000, 'embedded-pglite': 10_000 },
@@ -300,13 +396,14 @@ export const centralSuite: BenchSuite = {
           exactQueries: 50,
           maintenanceWorkMem: { 'pg-server': '512MB', 'embedded-pglite': '512MB' },
           full: false,
-          hnswGraphs,
+          hnswGraphs: { 'pg-server': hnswGraphs, 'embedded-pglite': hnswGraphs },
         };
     const results: BenchResult[] = [];
     await eachCentral('central', async (central) => {
       const n = profile.n[central.tag];
       const q = profile.queries[central.tag];
-      for (const data of [faceLikeDataset(n, q), uniformDataset(n, q)]) {
+      for (const set of centralSets) {
+        const data = set === 'face-like' ? faceLikeDataset(n, q) : uniformDataset(n, q);
         const t = performance.now();
         const rows = await runOn(central, data, profile);
         results.push(...rows);
