@@ -23,6 +23,21 @@ export interface KioskRoute {
   poolerUrl?: string | undefined;
 }
 
+/** What is wrong with a pooler address, which must be a postgres:// URL without a login (each kiosk brings its own). */
+export type PoolerUrlProblem = 'not-a-url' | 'not-postgres' | 'has-login';
+
+/** The CLI's `--pooler-url` and the console's Kiosks page check the address alike, and word the problem their way. */
+export function poolerUrlProblem(value: string): PoolerUrlProblem | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'not-a-url';
+  }
+  if (!/^postgres(ql)?:$/.test(url.protocol)) return 'not-postgres';
+  return url.username || url.password ? 'has-login' : null;
+}
+
 export interface RegisteredKiosk {
   id: number;
   settings: KioskConnectionSettings;

@@ -183,6 +183,30 @@ if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
       await context.close();
     });
 
+    it('adds a kiosk that reaches central through PgBouncer: its settings lead to the pooler, with the watch login; a bad address is refused in one line', async () => {
+      const { context, page } = await signedIn();
+      await page.goto(`${console_.url}/kiosks`);
+      // A login in the address would be someone else's: every kiosk gets its own.
+      await page.getByLabel('Kiosk name').fill('door-pooled');
+      await page.getByLabel('PgBouncer address (optional)').fill('postgres://someone:secret@pgbouncer.example.org:6432/clockface');
+      await page.getByRole('button', { name: 'Add a kiosk' }).click();
+      await textIs(
+        page.getByRole('alert'),
+        'The PgBouncer address must be a postgres:// address without a user or password, e.g. postgres://pgbouncer.example.org:6432/clockface.',
+      );
+      await page.getByLabel('Kiosk name').fill('door-pooled');
+      await page.getByLabel('PgBouncer address (optional)').fill('postgres://pgbouncer.example.org:6432/');
+      await page.getByRole('button', { name: 'Add a kiosk' }).click();
+      await textIs(page.locator('h1'), 'Kiosk door-pooled added');
+      const shown = JSON.parse(await page.getByLabel('Settings (kiosk.json)').inputValue()) as KioskConnectionSettings & { kioskId: number };
+      // As `clockface kiosk add door-pooled --pooler-url postgres://pgbouncer.example.org:6432/` makes them.
+      expect(new URL(shown.url).host).toBe('pgbouncer.example.org:6432');
+      expect(new URL(shown.url).pathname).toBe(new URL(central.url).pathname);
+      expect(shown.pooler).toBe('transaction');
+      expect(shown.watchLogin?.user).toMatch(/_watch$/);
+      await context.close();
+    });
+
     it('revokes a kiosk only with its name typed again; a wrong name or a missing CSRF token changes nothing', async () => {
       const { context, page } = await signedIn();
       await page.goto(`${console_.url}/kiosks`);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ClockfaceError } from '../../../shared/errors.js';
-import { dropKiosk, registerKiosk, rekeyKiosk, revokeKiosk, type RegisteredKiosk } from '../../central/kiosk-registry.js';
+import { dropKiosk, poolerUrlProblem, registerKiosk, rekeyKiosk, revokeKiosk, type RegisteredKiosk } from '../../central/kiosk-registry.js';
 import { listKiosks, type KioskListing } from '../../central/kiosk-fleet.js';
 import { describeClockOffset } from '../../../shared/kiosk/clock-offset.js';
 import { addKioskDeviceCommands } from './kiosk-device.js';
@@ -45,17 +45,17 @@ function describeKiosk(k: KioskListing): string {
 /** A pooler address as `--pooler-url` takes it: a postgres:// URL, without a login (each kiosk brings its own). */
 function checkedPoolerUrl(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ClockfaceError('INVALID_ARGUMENT', `--pooler-url "${value}" is not a URL`, { hint: 'For example postgres://pgbouncer.example.org:6432/clockface' });
+  const example = { hint: 'For example postgres://pgbouncer.example.org:6432/clockface' };
+  switch (poolerUrlProblem(value)) {
+    case 'not-a-url':
+      throw new ClockfaceError('INVALID_ARGUMENT', `--pooler-url "${value}" is not a URL`, example);
+    case 'not-postgres':
+      throw new ClockfaceError('INVALID_ARGUMENT', '--pooler-url must be a postgres:// URL', example);
+    case 'has-login':
+      throw new ClockfaceError('INVALID_ARGUMENT', '--pooler-url must not carry a login: each kiosk gets its own');
+    case null:
+      return value;
   }
-  if (!/^postgres(ql)?:$/.test(url.protocol)) {
-    throw new ClockfaceError('INVALID_ARGUMENT', '--pooler-url must be a postgres:// URL', { hint: 'For example postgres://pgbouncer.example.org:6432/clockface' });
-  }
-  if (url.username || url.password) throw new ClockfaceError('INVALID_ARGUMENT', '--pooler-url must not carry a login: each kiosk gets its own');
-  return value;
 }
 
 export function kioskCommand(): Command {

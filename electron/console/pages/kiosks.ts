@@ -102,6 +102,9 @@ function addForm(ctx: PageContext, sites: readonly string[]): Html {
 <small id="kiosk-name-hint">${t(lang, 'kioskNameHint')}</small>
 <label for="kiosk-site">${t(lang, 'site')}</label>
 <select id="kiosk-site" name="site" required>${sites.map((s) => html`<option value="${s}">${s}</option>`)}</select>
+<label for="kiosk-pooler">${t(lang, 'kioskPooler')}</label>
+<input id="kiosk-pooler" name="pooler" type="url" autocomplete="off" placeholder="postgres://pgbouncer.example.org:6432/clockface" aria-describedby="kiosk-pooler-hint">
+<small id="kiosk-pooler-hint">${t(lang, 'kioskPoolerHint')}</small>
 <button type="submit">${t(lang, 'kioskAdd')}</button>
 </form></section>`;
 }

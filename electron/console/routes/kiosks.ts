@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { byAttention, listKiosks } from '../../central/kiosk-fleet.js';
-import { KIOSK_NAME, registerKiosk, revokeKiosk } from '../../central/kiosk-registry.js';
+import { KIOSK_NAME, poolerUrlProblem, registerKiosk, revokeKiosk } from '../../central/kiosk-registry.js';
 import { readSites } from '../../timesheets/site-settings.js';
 import { html } from '../html.js';
 import { t } from '../i18n.js';
@@ -39,12 +39,18 @@ export function kioskRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     const b = body(request);
     const name = (b['name'] ?? '').trim();
     const site = (b['site'] ?? '').trim();
+    // Optional: the kiosk reaches central through PgBouncer in transaction mode at this address (docs/operations.md).
+    const poolerUrl = (b['pooler'] ?? '').trim() || undefined;
     const s = session(request);
     if (!KIOSK_NAME.test(name)) {
       s.flash = { kind: 'error', text: t(request.lang, 'kioskNameInvalid') };
       return reply.redirect('/kiosks', 303);
     }
-    const added = await onCentral(request, (client) => registerKiosk(client, ctx.central.url, { name, site })).catch((e: unknown) => {
+    if (poolerUrl !== undefined && poolerUrlProblem(poolerUrl) !== null) {
+      s.flash = { kind: 'error', text: t(request.lang, 'kioskPoolerInvalid') };
+      return reply.redirect('/kiosks', 303);
+    }
+    const added = await onCentral(request, (client) => registerKiosk(client, ctx.central.url, { name, site }, { poolerUrl })).catch((e: unknown) => {
       s.flash = refusal(request, e);
       return null;
     });
