@@ -16,7 +16,7 @@ import { singleFrameSuite } from './suites/single-frame.js';
 import { uploadSuite } from './suites/upload.js';
 import { timesheetSuite } from './suites/timesheet.js';
 import { consoleSuite } from './suites/console.js';
-import { fleetSuite } from './suites/fleet.js';
+import { fleetSuite, parseFleetSizes } from './suites/fleet.js';
 import { missingParts } from './support/missing-parts.js';
 
 export interface BenchOptions {
@@ -25,6 +25,8 @@ export interface BenchOptions {
   hnswGraphs: HnswGraph[];
   /** The central suite's data sets (default both). */
   centralSets: CentralSet[];
+  /** The fleet suite's sizes (default: 50 quick; 200, 500 and 1,000 full). */
+  fleetSizes: number[] | undefined;
 }
 
 export interface BenchSuite {
@@ -46,15 +48,17 @@ const program = new Command('npm run bench --')
     `hnsw graphs the central suite builds side by side, as M:EF_CONSTRUCTION pairs (default ${CENTRAL_HNSW_GRAPH.m}:${CENTRAL_HNSW_GRAPH.efConstruction}, central's own index)`,
     parseHnswGraphs,
   )
-  .option('--sets <sets>', `the central suite's data sets, comma-separated (default ${CENTRAL_SETS.join(',')})`, parseCentralSets);
+  .option('--sets <sets>', `the central suite's data sets, comma-separated (default ${CENTRAL_SETS.join(',')})`, parseCentralSets)
+  .option('--kiosks <counts>', 'the fleet suite\'s fleet sizes, comma-separated (default 50; with --full 200,500,1000)', parseFleetSizes);
 program.parse(process.argv);
 const wanted = program.processedArgs[0] as string[];
 const {
   full,
   hnsw = [CENTRAL_HNSW_GRAPH],
   sets = [...CENTRAL_SETS],
+  kiosks,
   results: resultsFile,
-} = program.opts<{ full: boolean; hnsw?: HnswGraph[]; sets?: CentralSet[]; results?: string }>();
+} = program.opts<{ full: boolean; hnsw?: HnswGraph[]; sets?: CentralSet[]; kiosks?: number[]; results?: string }>();
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
   console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${[...new Set(suites.map((s) => s.name))].join(', ')}`);
@@ -75,7 +79,7 @@ if (unknown.length > 0) {
     const loadAverageAtStart = machine().loadAverage1m;
     let results: BenchResult[];
     try {
-      results = await suite.run({ full, hnswGraphs: hnsw, centralSets: sets });
+      results = await suite.run({ full, hnswGraphs: hnsw, centralSets: sets, fleetSizes: kiosks });
     } catch (e) {
       // One line, not the error object: a WASM or browser failure can carry kilobytes of minified code.
       console.error(`## ${suite.name}: FAILED: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300)}`);

@@ -1,6 +1,7 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import pg from 'pg';
 import { registerKiosk } from '../../electron/central/kiosk-registry.js';
 import { toVectorLiteral } from '../../electron/central/vector-literal.js';
@@ -28,6 +29,15 @@ import { requirePart } from '../support/missing-parts.js';
  * Quick: 50 kiosks; --full: 200, 500 and 1,000. Goals at 1,000: ≤ 100 server connections, punch p95 ≤ 1 s, roster
  * p95 ≤ 5 s, 0 lost, 0 duplicated.
  */
+
+/** `--kiosks 200,500` → fleet sizes, each a whole number of kiosks from 1 to 5,000. */
+export function parseFleetSizes(text: string): number[] {
+  const sizes = text.split(',').map((s) => Number(s.trim()));
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 5_000)) {
+    throw new InvalidArgumentError(`"${text}" is not a list of fleet sizes (whole numbers of kiosks, 1 to 5,000)`);
+  }
+  return sizes;
+}
 
 const KIOSKS_PER_SITE = 10;
 /** Each kiosk punches its own ten people in turn, so nobody comes round within the debounce. */
@@ -298,10 +308,10 @@ export const fleetSuite: BenchSuite = {
   name: 'fleet',
   description:
     'N real kiosks (no face engine) through PgBouncer in transaction mode on a private PostgreSQL 15: server connections, punch → central, roster commit → every kiosk, CPU, lost and duplicated',
-  async run({ full }) {
+  async run({ full, fleetSizes }) {
     if (!requirePart('fleet', pgClusterPart(), 'the kiosk fleet') || !requirePart('fleet', pgbouncerPart(), 'the kiosk fleet')) return [];
     const results: BenchResult[] = [];
-    for (const n of full ? [200, 500, 1000] : [50]) results.push(...(await runFleet(n, PROFILE)));
+    for (const n of fleetSizes ?? (full ? [200, 500, 1000] : [50])) results.push(...(await runFleet(n, PROFILE)));
     return results;
   },
 };
