@@ -18,7 +18,8 @@ import {
 } from '../../shared/kiosk/match-policy.js';
 import {
   CentralGateway,
-  CycleSession,
+  withCycle,
+  type CycleSession,
   type EnrolOutcome,
   type EnrolRequest,
   type HeartbeatHealth,
@@ -265,29 +266,28 @@ export class KioskCore {
    */
   async syncRoster(waitMs = 0, cycle?: CycleSession): Promise<RosterSyncResult> {
     // A cycle's session is the primary's: of use for the roster only when no read replica serves it.
-    const own = cycle && !this.settings.rosterUrl ? null : new CycleSession(() => this.connectRoster());
-    const sessions = own ?? (cycle as CycleSession);
+    const source = cycle && !this.settings.rosterUrl ? cycle : () => this.connectRoster();
     try {
-      return await sessions.use(async (session) => {
-        const target = await this.central.rosterTarget(session);
-        // Monotonic: a wall clock set back a day must not turn a 2 s wait into a day's.
-        const deadline = this.monotonicNow() + waitMs;
-        let result = await this.sync.sync(session);
-        let changesRead = result.changesRead;
-        while (BigInt(result.watermark) < target && this.monotonicNow() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          result = await this.sync.sync(session);
-          changesRead += result.changesRead;
-        }
-        const lastPunchesChanged = await syncCentralLastPunches(this.db, session, this.settings.kioskId, this.clock);
-        this.uploader.noteDownload(null);
-        return { ...result, changesRead, lastPunchesChanged, caughtUp: BigInt(result.watermark) >= target };
-      });
+      return await withCycle(source, (sessions) =>
+        sessions.use(async (session) => {
+          const target = await this.central.rosterTarget(session);
+          // Monotonic: a wall clock set back a day must not turn a 2 s wait into a day's.
+          const deadline = this.monotonicNow() + waitMs;
+          let result = await this.sync.sync(session);
+          let changesRead = result.changesRead;
+          while (BigInt(result.watermark) < target && this.monotonicNow() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            result = await this.sync.sync(session);
+            changesRead += result.changesRead;
+          }
+          const lastPunchesChanged = await syncCentralLastPunches(this.db, session, this.settings.kioskId, this.clock);
+          this.uploader.noteDownload(null);
+          return { ...result, changesRead, lastPunchesChanged, caughtUp: BigInt(result.watermark) >= target };
+        }),
+      );
     } catch (e) {
       this.uploader.noteDownload(e);
       throw e;
-    } finally {
-      await own?.close();
     }
   }
 
@@ -296,17 +296,17 @@ export class KioskCore {
    * that must never hold back punches bound for the primary. The sync's outcome is returned, not thrown. Every step
    * on the primary (the roster too, without a replica) shares one session (CycleSession): one connection per cycle.
    */
-  async syncThenUpload(waitMs = 0): Promise<{ sync: { ok: true; result: RosterSyncResult } | { ok: false; error: unknown }; uploaded: number }> {
-    const cycle = new CycleSession(() => this.connectPrimary());
-    try {
-      const sync = await this.syncRoster(waitMs, cycle).then(
-        (result) => ({ ok: true as const, result }),
-        (error: unknown) => ({ ok: false as const, error }),
-      );
-      return { sync, uploaded: await this.upload(cycle) };
-    } finally {
-      await cycle.close();
-    }
+  syncThenUpload(waitMs = 0): Promise<{ sync: { ok: true; result: RosterSyncResult } | { ok: false; error: unknown }; uploaded: number }> {
+    return withCycle(
+      () => this.connectPrimary(),
+      async (cycle) => {
+        const sync = await this.syncRoster(waitMs, cycle).then(
+          (result) => ({ ok: true as const, result }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+        return { sync, uploaded: await this.upload(cycle) };
+      },
+    );
   }
 
   /**
@@ -314,10 +314,8 @@ export class KioskCore {
    * (else on one of its own). Never throws: failures are in the upload status. Only the link decides "connected": a
    * snapshot central refuses is that snapshot's problem (its queue deletes it), not the kiosk's.
    */
-  async upload(cycle?: CycleSession): Promise<number> {
-    const own = cycle ? null : new CycleSession(() => this.connectPrimary());
-    const sessions = own ?? (cycle as CycleSession);
-    try {
+  upload(cycle?: CycleSession): Promise<number> {
+    return withCycle(cycle ?? (() => this.connectPrimary()), async (sessions) => {
       const stored = await this.uploader.drain(sessions);
       const status = this.uploader.getStatus();
       if (status.pending > 0 && !status.connected) return stored; // the drain just failed: no second try now
@@ -332,9 +330,7 @@ export class KioskCore {
       }
       await sessions.use((session) => this.uploader.sendSnapshots(session));
       return stored;
-    } finally {
-      await own?.close();
-    }
+    });
   }
 
   /** What the heartbeat tells central about this kiosk's health (IT's fleet view: electron/central/kiosk-fleet.ts). */

@@ -2,8 +2,9 @@ import type { ErrorCode } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { centralErrorCode, isRowRefusal } from '../central/sql-errors.js';
 import {
-  CycleSession,
   insertPunches,
+  withCycle,
+  type CycleSession,
   punchesCentralHolds,
   sendSnapshot,
   type CentralSession,
@@ -131,22 +132,22 @@ export class Uploader {
    * stored. Throws nothing: a failure is in the status.
    */
   async drain(sessions: CycleSession | (() => Promise<OpenCentralSession>)): Promise<number> {
-    const own = sessions instanceof CycleSession ? null : new CycleSession(sessions);
-    const cycle = own ?? (sessions as CycleSession);
     let sent = false;
     try {
-      const { newlyStored } = await drainQueue(
-        this.punches,
-        (batch) =>
-          cycle.use((session) => {
-            sent = true;
-            return this.sendPunches(session, batch);
-          }),
-        {
-          now: () => this.clock.now(),
-          batchSize: this.options.batchSize ?? 500,
-          failure: (e) => centralFailure(e, this.clock.now()),
-        },
+      const { newlyStored } = await withCycle(sessions, (cycle) =>
+        drainQueue(
+          this.punches,
+          (batch) =>
+            cycle.use((session) => {
+              sent = true;
+              return this.sendPunches(session, batch);
+            }),
+          {
+            now: () => this.clock.now(),
+            batchSize: this.options.batchSize ?? 500,
+            failure: (e) => centralFailure(e, this.clock.now()),
+          },
+        ),
       );
       if (sent) this.delivered();
       return newlyStored;
@@ -154,8 +155,6 @@ export class Uploader {
       const failure = this.noteUploadFailure(e);
       log.warn('upload failed; punches kept for retry', { code: failure.code, error: failure.message });
       return 0;
-    } finally {
-      await own?.close();
     }
   }
 

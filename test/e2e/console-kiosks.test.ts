@@ -43,6 +43,14 @@ const HEALTHY: HeartbeatHealth = {
 if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
   serverFactories('the Kiosks page with IT and supervisor logins');
 
+  /** Fills the Kiosks page's "Add a kiosk" form as IT would and sends it. */
+  const addKiosk = async (page: Page, name: string, options: { site?: string; pooler?: string } = {}): Promise<void> => {
+    await page.getByLabel('Kiosk name').fill(name);
+    if (options.site !== undefined) await page.getByLabel('Site').selectOption(options.site);
+    if (options.pooler !== undefined) await page.getByLabel('PgBouncer address (optional)').fill(options.pooler);
+    await page.getByRole('button', { name: 'Add a kiosk' }).click();
+  };
+
   describe.each(centralFactories())('the Kiosks page on $label', { timeout: 180_000 }, (factory: CentralFactory) => {
     const server = factory.kind === 'server';
     let central: TestCentral;
@@ -151,9 +159,7 @@ if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
     it('adds a kiosk: its settings are shown once and downloadable once, by this session only, and they work', async () => {
       const { context, page } = await signedIn();
       await page.goto(`${console_.url}/kiosks`);
-      await page.getByLabel('Kiosk name').fill('door-new');
-      await page.getByLabel('Site').selectOption('a');
-      await page.getByRole('button', { name: 'Add a kiosk' }).click();
+      await addKiosk(page, 'door-new', { site: 'a' });
       await textIs(page.locator('h1'), 'Kiosk door-new added');
       const shown = JSON.parse(await page.getByLabel('Settings (kiosk.json)').inputValue()) as KioskConnectionSettings & { kioskId: number };
       expect(shown).toMatchObject({ kioskName: 'door-new', site: 'a', kioskId: expect.any(Number) });
@@ -177,8 +183,7 @@ if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
       await textIs(page.locator('tr[data-kiosk="door-new"] .badge'), 'offline');
       expect(await page.content()).not.toContain(new URL(shown.url).password);
       // A second kiosk of that name is refused in one line.
-      await page.getByLabel('Kiosk name').fill('door-new');
-      await page.getByRole('button', { name: 'Add a kiosk' }).click();
+      await addKiosk(page, 'door-new');
       await textIs(page.getByRole('alert'), 'A kiosk of that name exists already: choose another name.');
       await context.close();
     });
@@ -187,16 +192,12 @@ if (partsPresent('the Kiosks page in Chromium', [chromiumPart()])) {
       const { context, page } = await signedIn();
       await page.goto(`${console_.url}/kiosks`);
       // A login in the address would be someone else's: every kiosk gets its own.
-      await page.getByLabel('Kiosk name').fill('door-pooled');
-      await page.getByLabel('PgBouncer address (optional)').fill('postgres://someone:secret@pgbouncer.example.org:6432/clockface');
-      await page.getByRole('button', { name: 'Add a kiosk' }).click();
+      await addKiosk(page, 'door-pooled', { pooler: 'postgres://someone:secret@pgbouncer.example.org:6432/clockface' });
       await textIs(
         page.getByRole('alert'),
         'The PgBouncer address must be a postgres:// address without a user or password, e.g. postgres://pgbouncer.example.org:6432/clockface.',
       );
-      await page.getByLabel('Kiosk name').fill('door-pooled');
-      await page.getByLabel('PgBouncer address (optional)').fill('postgres://pgbouncer.example.org:6432/');
-      await page.getByRole('button', { name: 'Add a kiosk' }).click();
+      await addKiosk(page, 'door-pooled', { pooler: 'postgres://pgbouncer.example.org:6432/' });
       await textIs(page.locator('h1'), 'Kiosk door-pooled added');
       const shown = JSON.parse(await page.getByLabel('Settings (kiosk.json)').inputValue()) as KioskConnectionSettings & { kioskId: number };
       // As `clockface kiosk add door-pooled --pooler-url postgres://pgbouncer.example.org:6432/` makes them.

@@ -4,7 +4,7 @@
  * beside it each hold one conversation. See docs/architecture.md.
  */
 export { CentralGateway, DEFAULT_WATCH_SECONDS, FALLBACK_TIMEOUT_MS, type GatewayLimits, type GatewaySettings } from './gateway.js';
-export { CycleSession, closeSession, type CentralSession, type OpenCentralSession } from './session.js';
+export { CycleSession, closeSession, withCycle, type CentralSession, type OpenCentralSession } from './session.js';
 export { enrolAtCentral, type EnrolOutcome, type EnrolRequest } from './enrol.js';
 export { sendHeartbeat, type HeartbeatHealth, type HeartbeatReport } from './heartbeat.js';
 export { readLastPunches, type CentralLastPunch } from './last-punches.js';

@@ -43,3 +43,20 @@ export class CycleSession {
     return closeSession(session);
   }
 }
+
+/**
+ * Runs `work` on `source` when it is a cycle's session (its owner closes it), or else on a cycle session of its own,
+ * opened with `source` and closed when `work` ends: every step can join a cycle or stand alone the same way.
+ */
+export async function withCycle<T>(
+  source: CycleSession | (() => Promise<OpenCentralSession>),
+  work: (cycle: CycleSession) => Promise<T>,
+): Promise<T> {
+  if (source instanceof CycleSession) return work(source);
+  const own = new CycleSession(source);
+  try {
+    return await work(own);
+  } finally {
+    await own.close();
+  }
+}
