@@ -1,4 +1,4 @@
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -16,6 +16,7 @@ import { pgbouncerPart, startPgBouncer, type PgBouncer } from '../../test/suppor
 import type { BenchResult } from '../report.js';
 import type { BenchSuite } from '../run.js';
 import { requirePart } from '../support/missing-parts.js';
+import { measureCpu, type CpuShares } from '../support/process-cpu.js';
 
 /**
  * A fleet of kiosks on one central through PgBouncer in transaction mode (issue 19): N real kiosks (KioskCore and
@@ -25,7 +26,8 @@ import { requirePart } from '../support/missing-parts.js';
  * shift-change burst, then 1,000 roster changes (100 transactions of 10, one site each). Reported: server
  * connections (peak of client backends, sampled every 500 ms), punch → central (central's received_at minus the
  * kiosk's punch time, one clock: this machine's), commit → every kiosk of the site (the kiosk's last sync time when
- * its watermark was first seen past the transaction), the machine's CPU busy share, punches lost and duplicated.
+ * its watermark was first seen past the transaction), the machine's CPU busy share and the shares of PostgreSQL,
+ * PgBouncer and the simulated kiosks (bench/support/process-cpu.ts), punches lost and duplicated.
  * Quick: 50 kiosks; --full: 200, 500 and 1,000. Goals at 1,000: ≤ 100 server connections, punch p95 ≤ 1 s, roster
  * p95 ≤ 5 s, 0 lost, 0 duplicated.
  */
@@ -58,12 +60,12 @@ interface Profile {
 
 const PROFILE: Profile = { steadySeconds: 60, steadyEverySeconds: 20, burstPerKiosk: 5, burstWindowMs: 20_000, rosterGapMs: 300 };
 
-/** The machine's CPU, busy and total jiffies since boot (/proc/stat's first line). */
-function cpuTimes(): { busy: number; total: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  const total = fields.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+/**
+ * How long a phase may take before the bench gives up: `base` at 200 kiosks or fewer, growing with the fleet beyond
+ * that. A fleet past what the machine serves is still measured (its p95s say how far past), not abandoned.
+ */
+function patienceMs(base: number, kiosks: number): number {
+  return base * Math.max(1, kiosks / 200);
 }
 
 /** Samples the server's client backends every 500 ms; peak() since the last reset. */
@@ -101,6 +103,31 @@ class ConnectionWatch {
   }
 }
 
+/**
+ * Where central's time went, printed (not a result row: the figures are wall time inside a CPU-bound server): the
+ * statements that took the most of it, over every kiosk login (nested ones counted inside their callers too), and
+ * how many server sessions were opened. PgBouncer closes a kiosk login's server session a second after its last
+ * transaction, so nearly every kiosk transaction starts a new one, whose first statements plan on cold caches.
+ */
+async function printCentralTime(admin: pg.Client, n: number): Promise<void> {
+  try {
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const { rows } = await admin.query<{ calls: number; ms: number; per: string; q: string }>(
+      `SELECT sum(calls)::int AS calls, round(sum(total_exec_time)::numeric)::int AS ms,
+              round((sum(total_exec_time) / sum(calls))::numeric, 2)::text AS per,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS q
+       FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' GROUP BY query ORDER BY 2 DESC LIMIT 12`,
+    );
+    const { rows: db } = await admin.query<{ sessions: string; xacts: string }>(
+      'SELECT sessions::text, (xact_commit + xact_rollback)::text AS xacts FROM pg_stat_database WHERE datname = current_database()',
+    );
+    console.log(`[fleet ${n}] central: ${db[0]?.sessions ?? '?'} server sessions opened, ${db[0]?.xacts ?? '?'} transactions; statements by total time:`);
+    for (const r of rows) console.log(`[fleet ${n}]   ${String(r.ms).padStart(8)} ms  ${String(r.calls).padStart(7)} calls  ${r.per.padStart(8)} ms/call  ${r.q}`);
+  } catch (e) {
+    console.log(`[fleet ${n}] central's statement times not available: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const kase = `${n} kiosks through PgBouncer (transaction mode)`;
@@ -116,7 +143,9 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
   const children: LoadKioskChild[] = [];
   let admin: pg.Client | null = null;
   try {
-    cluster = await startCluster({ name: 'fleet', conf: { max_connections: 200, shared_buffers: '256MB', fsync: true } });
+    // pg_stat_statements (PostgreSQL's contrib, in Debian's server package): where central's time went (printCentralTime).
+    const statements = { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.max': 10_000 };
+    cluster = await startCluster({ name: 'fleet', conf: { max_connections: 200, shared_buffers: '256MB', fsync: true, ...statements } });
     const centralUrl = await createCentralDatabase(cluster);
     admin = new pg.Client({ connectionString: centralUrl, application_name: 'clockface-fleet-admin' });
     await admin.connect();
@@ -166,29 +195,44 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
     await waitFor(`every kiosk holds its site's roster`, async () => {
       const s = await statusOf(children);
       return s.kiosks.length === n && s.kiosks.every((k) => k.templates === EMPLOYEES_PER_SITE);
-    }, 600_000, 500);
+    }, patienceMs(600_000, n), 500);
     row('set-up (roster, kiosk logins and folders)', (started - setupStarted) / 1000, 's');
     row("every kiosk's first sync", (performance.now() - started) / 1000, 's');
     watch = await ConnectionWatch.start(centralUrl);
 
-    // 1. The idle fleet: followers watching, heartbeats, nothing else.
+    // 1. The idle fleet: followers watching, heartbeats, nothing else. The first syncs' tail (uploads of the first
+    // heartbeats, last roster pages) settles for 15 s before the 15 s that are measured.
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    watch.reset();
     await new Promise((resolve) => setTimeout(resolve, 15_000));
     row('server connections, idle fleet (peak over 15 s)', watch.peak(), 'connections');
     const clients = (await pooler.show('CLIENTS')).filter((c) => c['database'] !== 'pgbouncer').length;
     row('client connections to PgBouncer, idle fleet', clients, 'connections');
 
+    // Where the CPU went: central, the pooler, the simulated kiosks (on a real site they are other machines).
+    const cpuParts = (): Record<string, Array<number | null | undefined>> => ({
+      postgres: [cluster?.postmasterPid()],
+      pgbouncer: [pooler?.pid()],
+      kiosks: children.map((ch) => ch.pid),
+    });
+    const cpuRows = (what: string, shares: CpuShares): void => {
+      row(`${what}: machine CPU busy`, shares.busy, '%');
+      row(`${what}: CPU of PostgreSQL (share of the machine)`, shares.parts['postgres'] ?? 0, '%');
+      row(`${what}: CPU of PgBouncer (share of the machine)`, shares.parts['pgbouncer'] ?? 0, '%');
+      row(`${what}: CPU of the simulated kiosks (share of the machine)`, shares.parts['kiosks'] ?? 0, '%');
+    };
     const made: PunchMade[] = [];
     const phase = async (what: string, plans: Map<string, number[]>): Promise<void> => {
       watch?.reset();
-      const cpu0 = cpuTimes();
+      const cpu = measureCpu(cpuParts);
       const startAt = Date.now() + 1_000;
       const reports = await Promise.all(
         children.map((child) => child.run(startAt, Object.fromEntries([...plans].filter(([name]) => childOf.get(name) === child)))),
       );
       const punches = reports.flatMap((r) => r.punches);
       const failures = reports.flatMap((r) => r.failures);
-      await waitFor(`${what}: every outbox empty`, async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), 300_000, 500);
-      const cpu1 = cpuTimes();
+      await waitFor(`${what}: every outbox empty`, async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), patienceMs(300_000, n), 500);
+      const shares = cpu();
       made.push(...punches);
       const { rows } = await (admin as pg.Client).query<{ ms: number }>(
         'SELECT extract(epoch FROM received_at - punched_at) * 1000 AS ms FROM punches WHERE id = ANY($1::uuid[])',
@@ -200,7 +244,7 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       row(`${what}: punch → central p50`, percentile(ms, 50), 'ms');
       row(`${what}: punch → central p95`, percentile(ms, 95), 'ms');
       row(`${what}: server connections (peak)`, watch?.peak() ?? 0, 'connections');
-      row(`${what}: machine CPU busy`, (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total), '%');
+      cpuRows(what, shares);
     };
 
     // 2. Steady punching: each kiosk once every steadyEverySeconds, at its own phase.
@@ -235,7 +279,7 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
 
     // 4. 1,000 roster changes: 100 transactions of 10 renamed people, one site each, one every rosterGapMs.
     watch.reset();
-    const cpu0 = cpuTimes();
+    const rosterCpu = measureCpu(cpuParts);
     const commits: Array<{ txid: bigint; site: string; at: number }> = [];
     const kiosksOf = new Map<string, string[]>();
     for (const k of kiosks) kiosksOf.set(k.site, [...(kiosksOf.get(k.site) ?? []), k.spec.name]);
@@ -259,8 +303,8 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
     const looking = (async () => {
       let deadline = Infinity;
       while (!(await look())) {
-        if (!committing && deadline === Infinity) deadline = Date.now() + 300_000;
-        if (Date.now() > deadline) throw new Error('fleet bench: the roster changes did not reach every kiosk within 5 minutes');
+        if (!committing && deadline === Infinity) deadline = Date.now() + patienceMs(300_000, n);
+        if (Date.now() > deadline) throw new Error(`fleet bench: the roster changes did not reach every kiosk within ${patienceMs(300_000, n) / 60_000} minutes`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
@@ -282,13 +326,14 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       committing = false;
     }
     await looking;
-    const cpu1 = cpuTimes();
+    const rosterShares = rosterCpu();
     const lags = [...arrived.values()];
     row('roster changes committed', ROSTER_TRANSACTIONS * CHANGES_PER_TRANSACTION, 'changes');
     row('roster commit → every kiosk of the site p50', percentile(lags, 50), 'ms');
     row('roster commit → every kiosk of the site p95', percentile(lags, 95), 'ms');
     row('roster changes: server connections (peak)', watch.peak(), 'connections');
-    row('roster changes: machine CPU busy', (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total), '%');
+    cpuRows('roster changes', rosterShares);
+    await printCentralTime(admin, n);
     const warnings = (await statusOf(children)).warnings;
     const warned = Object.values(warnings).reduce((a, b) => a + b, 0);
     if (warned > 0) console.log(`[fleet ${n}] kiosk warnings: ${JSON.stringify(warnings)}`);

@@ -120,6 +120,11 @@ export class LoadKioskChild {
     return new LoadKioskChild(child);
   }
 
+  /** The child's process id (the shell that raises the file limit execs node in its place, keeping the id). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   private request(message: Request): Promise<unknown> {
     if (this.exited) return Promise.reject(this.exited);
     const seq = ++this.seq;

@@ -35,6 +35,8 @@ export interface PgBouncer {
   show(what: string): Promise<Array<Record<string, unknown>>>;
   /** An admin console command (RECONNECT, PAUSE …). */
   command(text: string): Promise<void>;
+  /** The pgbouncer process (its pid file's), for the fleet bench's CPU shares; null once it has stopped. */
+  pid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,11 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
     throw e;
   }
 
+  const pidOf = (): number | null => {
+    const pidFile = join(dir, 'pgbouncer.pid');
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  };
   return {
     port,
     through(url) {
@@ -133,13 +140,13 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
     },
     show: (what) => console_(async (c) => (await c.query(`SHOW ${what}`)).rows as Array<Record<string, unknown>>),
     command: (text) => console_(async (c) => void (await c.query(text))),
+    pid: () => (exited ? null : pidOf()),
     async stop() {
       if (!exited) {
         const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         // The pid file's process, not the child: as root the child is runuser, which need not pass a signal on.
-        const pidFile = join(dir, 'pgbouncer.pid');
-        const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
-        if (Number.isInteger(pid)) process.kill(pid, 'SIGINT');
+        const pid = pidOf();
+        if (pid !== null) process.kill(pid, 'SIGINT');
         else child.kill('SIGINT');
         await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5_000))]);
         if (!exited) child.kill('SIGKILL');
