@@ -99,8 +99,12 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
   const ids = postgresIds();
   if (ids) for (const f of ['', 'pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), ids.uid, ids.gid);
   const run = asRoot ? ['runuser', '-u', 'postgres', '--', PGBOUNCER, join(dir, 'pgbouncer.ini')] : [PGBOUNCER, join(dir, 'pgbouncer.ini')];
+  // The limit is raised on both sides of runuser: its PAM session puts the soft limit back to the default (1,024, seen
+  // as "accept() failed: Too many open files" at 1,000 kiosks) and keeps the hard one, which the inner shell raises
+  // the soft limit to as the postgres user.
+  const raise = `ulimit -n ${options.fileLimit ?? 0} && exec "$0" "$@"`;
   const child: ChildProcess = options.fileLimit
-    ? spawn('/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, ...run], { stdio: 'ignore' })
+    ? spawn('/bin/sh', ['-c', raise, ...(asRoot ? [...run.slice(0, 4), '/bin/sh', '-c', raise, ...run.slice(4)] : run)], { stdio: 'ignore' })
     : spawn(run[0] ?? PGBOUNCER, run.slice(1), { stdio: 'ignore' });
   let exited = false;
   child.on('exit', () => (exited = true));
@@ -130,6 +134,13 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   };
+  const pid = pidOf();
+  const soft = pid && existsSync(`/proc/${pid}/limits`) ? /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1] : undefined;
+  if (options.fileLimit && soft !== undefined && Number(soft) < options.fileLimit) {
+    child.kill('SIGKILL');
+    if (pid) process.kill(pid, 'SIGKILL');
+    throw new Error(`pgbouncer runs with ${soft} open files, not the ${options.fileLimit} asked for: its clients would be refused`);
+  }
   return {
     port,
     through(url) {
