@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withFileLimit } from './file-limit.js';
 
 /**
  * Many real kiosks in a child process, for the load tests (issue 8): each kiosk is its own folder (settings made by
@@ -114,9 +115,8 @@ export class LoadKioskChild {
   static start(options: { fileLimit?: number } = {}): LoadKioskChild {
     const args = ['--import', 'tsx', CHILD];
     const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
-    const child = options.fileLimit
-      ? spawn('/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio })
-      : spawn(process.execPath, args, { stdio });
+    const command = options.fileLimit ? withFileLimit(options.fileLimit, [process.execPath, ...args]) : [process.execPath, ...args];
+    const child = spawn(command[0] ?? process.execPath, command.slice(1), { stdio });
     return new LoadKioskChild(child);
   }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { asRoot, postgresIds } from './pg-cluster.js';
+import { withFileLimit } from './file-limit.js';
 import { freePort } from './ports.js';
 import type { SystemPart } from './system-parts.js';
 import { waitFor } from './waiting.js';
@@ -98,14 +99,13 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
   writeFileSync(join(dir, 'userlist.txt'), `"${authRole}" "${authPassword}"\n`);
   const ids = postgresIds();
   if (ids) for (const f of ['', 'pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), ids.uid, ids.gid);
-  const run = asRoot ? ['runuser', '-u', 'postgres', '--', PGBOUNCER, join(dir, 'pgbouncer.ini')] : [PGBOUNCER, join(dir, 'pgbouncer.ini')];
-  // The limit is raised on both sides of runuser: its PAM session puts the soft limit back to the default (1,024, seen
-  // as "accept() failed: Too many open files" at 1,000 kiosks) and keeps the hard one, which the inner shell raises
-  // the soft limit to as the postgres user.
-  const raise = `ulimit -n ${options.fileLimit ?? 0} && exec "$0" "$@"`;
-  const child: ChildProcess = options.fileLimit
-    ? spawn('/bin/sh', ['-c', raise, ...(asRoot ? [...run.slice(0, 4), '/bin/sh', '-c', raise, ...run.slice(4)] : run)], { stdio: 'ignore' })
-    : spawn(run[0] ?? PGBOUNCER, run.slice(1), { stdio: 'ignore' });
+  const pgbouncer = [PGBOUNCER, join(dir, 'pgbouncer.ini')];
+  const limited = (argv: string[]): string[] => (options.fileLimit ? withFileLimit(options.fileLimit, argv) : argv);
+  // As root, raised on both sides of runuser: its PAM session puts the soft limit back to the default (1,024, seen as
+  // "accept() failed: Too many open files" at 1,000 kiosks) and keeps the hard one raised outside, up to which the
+  // inner shell raises the soft limit again as the postgres user.
+  const command = asRoot ? limited(['runuser', '-u', 'postgres', '--', ...limited(pgbouncer)]) : limited(pgbouncer);
+  const child: ChildProcess = spawn(command[0] ?? PGBOUNCER, command.slice(1), { stdio: 'ignore' });
   let exited = false;
   child.on('exit', () => (exited = true));
 
