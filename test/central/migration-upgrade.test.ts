@@ -1093,6 +1093,42 @@ const STEPS: Step[] = [
       expect(rotated).toEqual({ password: 'c'.repeat(24) });
     },
   },
+  {
+    version: 180,
+    about: 'heartbeats sweep stalled kiosk sessions at most every 10 s for the fleet; the old heartbeat speaks for the acting kiosk only',
+    async before({ server, world, as }) {
+      if (server) return; // a kiosk login is its own session_user there: refused before as after
+      // On the embedded central, a session acting as the north door wrote the south door's row through the old heartbeat.
+      expect(await stateOf(as('north', (c) => c.query("SELECT kiosk_heartbeat($1, '0.0.1')", [world.kiosks.south.id])))).toBe('ok');
+    },
+    async after({ admin, world, as }) {
+      const { north, south } = world.kiosks;
+      const southBefore = (await admin.query('SELECT * FROM kiosks WHERE id = $1', [south.id])).rows;
+      expect(await stateOf(as('north', (c) => c.query("SELECT kiosk_heartbeat($1, 'forged')", [south.id])))).toBe('CFK04');
+      expect(await stateOf(as('north', (c) => c.query("SELECT kiosk_heartbeat($1, 'forged', 1, 1)", [south.id])))).toBe('CFK04');
+      expect((await admin.query('SELECT * FROM kiosks WHERE id = $1', [south.id])).rows).toEqual(southBefore);
+      // The sweep: due when the last one is older than 10 s (kiosk_stalled_after is 2 minutes here), then not again
+      // until 10 s later, whichever heartbeat (old or new, any kiosk) comes next.
+      const lastSweep = async () => (await one<{ at: string }>(admin, 'SELECT swept_at::text AS at FROM kiosk_stall_sweeps')).at;
+      await admin.query("UPDATE kiosk_stall_sweeps SET swept_at = clock_timestamp() - interval '11 seconds'");
+      const due = await lastSweep();
+      await as('north', (c) => sendHeartbeat(c, north.id, { appVersion: '2.2.0', pending: 0, refused: 0, health: HEALTH_0130 }, () => new Date()));
+      const swept = await lastSweep();
+      expect(swept).not.toBe(due);
+      await as('south', (c) => c.query("SELECT kiosk_heartbeat($1, '1.9.9', 0, 0)", [south.id]));
+      await as('north', (c) => sendHeartbeat(c, north.id, { appVersion: '2.2.0', pending: 0, refused: 0, health: HEALTH_0130 }, () => new Date()));
+      expect(await lastSweep(), 'no sweep within 10 s of the last').toBe(swept);
+      await admin.query("UPDATE kiosk_stall_sweeps SET swept_at = swept_at - interval '10 seconds'");
+      const aged = await lastSweep();
+      await as('south', (c) => c.query("SELECT kiosk_heartbeat($1, '1.9.9', 0, 0)", [south.id]));
+      expect(await lastSweep(), 'the old heartbeat sweeps when due too').not.toBe(aged);
+      // Nobody but central's own functions reads or writes the record, or calls the throttled sweep.
+      expect(await stateOf(as('north', (c) => c.query('SELECT swept_at FROM kiosk_stall_sweeps')))).toBe('42501');
+      expect(await asGroup(admin, 'admin', (c) => stateOf(c.query("UPDATE kiosk_stall_sweeps SET swept_at = 'infinity'")))).toBe('42501');
+      expect(await publicExecutes(admin, 'clockface_sweep_stalled_if_due()')).toBe(false);
+      expect(await asGroup(admin, 'admin', (c) => stateOf(c.query('SELECT clockface_sweep_stalled_if_due()')))).toBe('42501');
+    },
+  },
 ];
 
 it('every central migration after the first has an upgrade step here', () => {

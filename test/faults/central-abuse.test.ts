@@ -37,6 +37,13 @@ const vectors = (vs: number[][]) => `{${vs.map((v) => `"${toVectorLiteral(v)}"`)
 const MUTATIONS: Record<string, string[]> = {
   'heartbeat-no-reaper': [`CREATE OR REPLACE FUNCTION end_stalled_kiosk_sessions(idle_for interval DEFAULT NULL) RETURNS integer
      LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$ SELECT 0 $$`],
+  // The sweep record written by whoever finds the sweep due, waiting for its lock: a session stalled inside its own
+  // heartbeat then holds every other heartbeat, and no sweep ever ends it.
+  'sweep-waits-for-lock': [`CREATE OR REPLACE FUNCTION clockface_sweep_stalled_if_due() RETURNS void LANGUAGE plpgsql AS $$
+     BEGIN
+       UPDATE kiosk_stall_sweeps SET swept_at = clock_timestamp() WHERE swept_at < clock_timestamp() - interval '1 second';
+       IF FOUND THEN PERFORM end_stalled_kiosk_sessions(); END IF;
+     END $$`],
   'received-at-transaction-start': [`CREATE OR REPLACE FUNCTION punches_server_clock() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN NEW.received_at := now(); RETURN NEW; END $$`],
   'no-connection-limit': ['ALTER ROLE :a CONNECTION LIMIT -1'],
@@ -121,6 +128,39 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
       await root.query("UPDATE central_settings SET kiosk_stalled_after = '2 minutes'");
     }
     recordTally({ area: 'hostile', kind: ABUSE, count: 1, outcome: 'idle transaction holding the feed: ended by the next kiosk heartbeat' });
+  });
+
+  it('a session stalled inside its own heartbeat does not stop the sweeps: the next heartbeat of another kiosk ends it', async () => {
+    // Heartbeats sweep at most every min(kiosk_stalled_after, 10 s) (0180), recorded in one row. The attacker calls a
+    // heartbeat in a transaction it keeps open, so it holds that row's lock and has written a sweep nobody else sees.
+    await root.query("UPDATE central_settings SET kiosk_stalled_after = '1 second'");
+    await root.query("UPDATE kiosk_stall_sweeps SET swept_at = '-infinity'");
+    const attacker = await connectAsKiosk(a.settings);
+    attacker.on('error', () => undefined);
+    const pid = (await attacker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    await attacker.query('SET idle_in_transaction_session_timeout = 0');
+    await attacker.query('SET statement_timeout = 0');
+    await attacker.query('BEGIN');
+    await attacker.query("SELECT kiosk_heartbeat($1, '1.0')", [a.id]);
+    const honest = await connectAsKiosk(b.settings);
+    try {
+      await pollUntil('the attacker idle past kiosk_stalled_after', async () =>
+        (await root.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state_change < clock_timestamp() - interval '1.2 seconds'", [pid])).rowCount === 1,
+      );
+      // The honest kiosk's heartbeat neither waits for the attacker's lock nor believes its unseen sweep.
+      await honest.query("SELECT kiosk_heartbeat($1, '1.0')", [b.id]);
+      await pollUntil('the stalled session gone', async () => (await root.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0, 20).catch(() => undefined);
+      await expect(attacker.query('SELECT 1')).rejects.toThrow();
+      // And the sweeps go on being recorded once it is gone.
+      await root.query("UPDATE kiosk_stall_sweeps SET swept_at = '-infinity'");
+      await honest.query("SELECT kiosk_heartbeat($1, '1.0')", [b.id]);
+      expect((await root.query<{ recorded: boolean }>("SELECT swept_at > '-infinity' AS recorded FROM kiosk_stall_sweeps")).rows).toEqual([{ recorded: true }]);
+    } finally {
+      await honest.end();
+      await attacker.end().catch(() => undefined);
+      await root.query("UPDATE central_settings SET kiosk_stalled_after = '2 minutes'");
+    }
+    recordTally({ area: 'hostile', kind: ABUSE, count: 1, outcome: 'stalled inside its own heartbeat, holding the sweep record: ended by the next kiosk heartbeat' });
   });
 
   it('received_at is central clock at the insert, so a transaction held open cannot back-date it', async () => {
