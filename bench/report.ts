@@ -44,6 +44,8 @@ export interface SuiteRun {
   seconds: number;
   loadAverageAtStart: number;
   loadAverageAtEnd: number;
+  /** Set when the suite did not finish: its rows are what it measured before it stopped. */
+  partial?: string;
 }
 
 /** Markdown table of one suite's results. */

@@ -27,6 +27,11 @@ export interface BenchOptions {
   centralSets: CentralSet[];
   /** The fleet suite's sizes (default: 50 quick; 200, 500 and 1,000 full). */
   fleetSizes: number[] | undefined;
+  /**
+   * Saves the rows a long suite has measured so far (marked partial), so that a run stopped in its last part keeps
+   * the parts before it: a full fleet run takes over an hour. The suite's returned rows replace them at its end.
+   */
+  checkpoint(soFar: readonly BenchResult[]): void;
 }
 
 export interface BenchSuite {
@@ -78,8 +83,20 @@ if (unknown.length > 0) {
     const started = performance.now();
     const loadAverageAtStart = machine().loadAverage1m;
     let results: BenchResult[];
+    const file = resultsFile ?? (full ? FULL_RESULTS_FILE : RESULTS_FILE);
+    const checkpoint = (soFar: readonly BenchResult[]): void => {
+      const run: SuiteRun = {
+        date: new Date().toISOString(),
+        profile: full ? 'full' : 'quick',
+        seconds: Math.round((performance.now() - started) / 1000),
+        loadAverageAtStart,
+        loadAverageAtEnd: machine().loadAverage1m,
+        partial: 'saved while the suite was still running; if the run stopped, these are the parts it finished',
+      };
+      saveResults([...all, ...soFar], { ...runs, [suite.name]: run }, file);
+    };
     try {
-      results = await suite.run({ full, hnswGraphs: hnsw, centralSets: sets, fleetSizes: kiosks });
+      results = await suite.run({ full, hnswGraphs: hnsw, centralSets: sets, fleetSizes: kiosks, checkpoint });
     } catch (e) {
       // One line, not the error object: a WASM or browser failure can carry kilobytes of minified code.
       console.error(`## ${suite.name}: FAILED: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300)}`);

@@ -353,10 +353,14 @@ export const fleetSuite: BenchSuite = {
   name: 'fleet',
   description:
     'N real kiosks (no face engine) through PgBouncer in transaction mode on a private PostgreSQL 15: server connections, punch → central, roster commit → every kiosk, CPU, lost and duplicated',
-  async run({ full, fleetSizes }) {
+  async run({ full, fleetSizes, checkpoint }) {
     if (!requirePart('fleet', pgClusterPart(), 'the kiosk fleet') || !requirePart('fleet', pgbouncerPart(), 'the kiosk fleet')) return [];
     const results: BenchResult[] = [];
-    for (const n of fleetSizes ?? (full ? [200, 500, 1000] : [50])) results.push(...(await runFleet(n, PROFILE)));
+    const sizes = fleetSizes ?? (full ? [200, 500, 1000] : [50]);
+    for (const [i, n] of sizes.entries()) {
+      results.push(...(await runFleet(n, PROFILE)));
+      if (i < sizes.length - 1) checkpoint(results);
+    }
     return results;
   },
 };
