@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCentral, type EmbeddedCentral } from '../../electron/central/embedded.js';
 import { migrateCentral } from '../../electron/central/migrate.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
+import { cjkFontPart } from '../support/cjk-font.js';
 import { fakeCameraArgs, ffmpegPart, makeFakeCamera } from '../support/fake-camera.js';
 import { bbtPhoto, BBT_DIR, type PEOPLE } from '../support/faces.js';
 import { CLI, runCli } from '../support/run-cli.js';
@@ -24,7 +25,7 @@ import { partsPresent } from '../support/system-parts.js';
 const SCREENS = join(process.cwd(), 'test-results', 'screens');
 type Person = (typeof PEOPLE)[number];
 
-if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), ffmpegPart()])) {
+if (partsPresent('the kiosk screen end to end in Chromium', [chromiumPart(), cjkFontPart(), ffmpegPart()])) {
   // Generous limits: Chromium, WASM inference and three CLI processes share 2 cores with the other test files.
   describe('the kiosk screen in Chromium with a fake camera (browser mode)', { timeout: 300_000 }, () => {
     const work = mkdtempSync(join(tmpdir(), 'clockface-e2e-'));

@@ -11,6 +11,7 @@ import { migrateCentral } from '../../electron/central/migrate.js';
 import { hashPin } from '../../electron/security/pin-hash.js';
 import { sayError, strings } from '../../renderer/kiosk/i18n.js';
 import { chromiumPart, launchChromium } from '../support/chromium.js';
+import { cjkFontPart } from '../support/cjk-font.js';
 import { fakeCameraArgs, ffmpegPart, makeFakeCamera } from '../support/fake-camera.js';
 import { bbtPhoto } from '../support/faces.js';
 import {
@@ -54,7 +55,7 @@ const ZHAO = { no: 'ZHAO-9', name: '赵六' }; // at the other site: this kiosk 
 const SHELDON = { no: 'SHELDON-1', name: '谢尔顿' };
 const ALLOWED_NAMES = [WANG.no, LI.no, ZHAO.no, SHELDON.no, 'SHELDON-2', 'NEW-7', 'door-zh', 'faceapi-resnet128@1', 'sqlite-vec', 'sqlite-vss'];
 
-if (partsPresent('the kiosk error screens in Chinese, in Chromium', [chromiumPart(), ffmpegPart()])) {
+if (partsPresent('the kiosk error screens in Chinese, in Chromium', [chromiumPart(), cjkFontPart(), ffmpegPart()])) {
   describe('every error screen of the kiosk, in Chinese, against the real kiosk service', { timeout: 300_000 }, () => {
     const work = mkdtempSync(join(tmpdir(), 'clockface-e2e-zh-errors-'));
     /** The kiosk folder's file system: a 32 MiB tmpfs where one can be mounted (the disk-full screen), else `work`. */

@@ -1,5 +1,6 @@
 import { it } from 'vitest';
 import { chromiumPart } from './chromium.js';
+import { cjkFontPart } from './cjk-font.js';
 import { ffmpegPart } from './fake-camera.js';
 import { tmpfsPart } from './tmpfs.js';
 import { opensslPart, pgClusterPart } from './pg-cluster.js';
@@ -30,7 +31,7 @@ export function realPostgresPart(): SystemPart {
 }
 
 export function systemParts(): SystemPart[] {
-  return [realPostgresPart(), chromiumPart(), ffmpegPart(), tmpfsPart(), pgClusterPart(), opensslPart(), pgbouncerPart()];
+  return [realPostgresPart(), chromiumPart(), cjkFontPart(), ffmpegPart(), tmpfsPart(), pgClusterPart(), opensslPart(), pgbouncerPart()];
 }
 
 /**
