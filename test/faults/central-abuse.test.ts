@@ -98,16 +98,24 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
   const punchSql = `INSERT INTO punches (id, employee_id, kiosk_id, direction, punched_at, method, match_distance)
                     SELECT gen_random_uuid(), $1, $2, 'in', now() - (g || ' seconds')::interval, 'face', 0.3 FROM generate_series(1, $3) g`;
 
-  it('a transaction it leaves open no longer holds back every kiosk: the next heartbeat of any kiosk ends it', async () => {
-    await root.query("UPDATE central_settings SET kiosk_stalled_after = '1 second'");
+  /**
+   * The stolen login's session inside a transaction it will leave open, after `firstStatement`, with its own timeouts
+   * switched off (they are its to switch off; central's role defaults do not bind it). Returns the session and its pid.
+   */
+  const openStalledSession = async (firstStatement: string, params: unknown[] = []): Promise<{ attacker: pg.Client; pid: number | undefined }> => {
     const attacker = await connectAsKiosk(a.settings);
     attacker.on('error', () => undefined);
     const pid = (await attacker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-    // Its own session's timeouts are its to switch off; central's role defaults do not bind it.
     await attacker.query('SET idle_in_transaction_session_timeout = 0');
     await attacker.query('SET statement_timeout = 0');
     await attacker.query('BEGIN');
-    await attacker.query('SELECT pg_current_xact_id()');
+    await attacker.query(firstStatement, params);
+    return { attacker, pid };
+  };
+
+  it('a transaction it leaves open no longer holds back every kiosk: the next heartbeat of any kiosk ends it', async () => {
+    await root.query("UPDATE central_settings SET kiosk_stalled_after = '1 second'");
+    const { attacker, pid } = await openStalledSession('SELECT pg_current_xact_id()');
     // IT changes the roster after that: the feed hands out only transactions older than the oldest open one.
     const late = await addEmployee(root, 'LATE-1', 'hq');
     const honest = await connectAsKiosk(b.settings);
@@ -135,13 +143,7 @@ describe.each(serverFactories())('a stolen kiosk login against everyone else ($l
     // heartbeat in a transaction it keeps open, so it holds that row's lock and has written a sweep nobody else sees.
     await root.query("UPDATE central_settings SET kiosk_stalled_after = '1 second'");
     await root.query("UPDATE kiosk_stall_sweeps SET swept_at = '-infinity'");
-    const attacker = await connectAsKiosk(a.settings);
-    attacker.on('error', () => undefined);
-    const pid = (await attacker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-    await attacker.query('SET idle_in_transaction_session_timeout = 0');
-    await attacker.query('SET statement_timeout = 0');
-    await attacker.query('BEGIN');
-    await attacker.query("SELECT kiosk_heartbeat($1, '1.0')", [a.id]);
+    const { attacker, pid } = await openStalledSession("SELECT kiosk_heartbeat($1, '1.0')", [a.id]);
     const honest = await connectAsKiosk(b.settings);
     try {
       await pollUntil('the attacker idle past kiosk_stalled_after', async () =>
