@@ -42,16 +42,25 @@ END
 $$;
 REVOKE ALL ON FUNCTION clockface_sweep_stalled_if_due() FROM PUBLIC;
 
+-- The caller may speak for this kiosk: its own login, or IT (clockface_caller_is_kiosk, 0070); and a session that has
+-- taken on a kiosk's role (SET ROLE: an IT login acting as a kiosk, or any connection of the embedded central, which
+-- is always its superuser) speaks for that kiosk only. 0130's heartbeat wrote this rule out; both heartbeats use it
+-- from here on. Called inside them, as their owner.
+CREATE FUNCTION clockface_caller_speaks_for_kiosk(for_kiosk bigint) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT clockface_caller_is_kiosk(for_kiosk)
+     AND NOT (current_setting('role') <> 'none'
+              AND EXISTS (SELECT 1 FROM kiosks k WHERE k.role_name = current_setting('role'))
+              AND NOT EXISTS (SELECT 1 FROM kiosks k WHERE k.id = for_kiosk AND k.role_name = current_setting('role')))
+$$;
+REVOKE ALL ON FUNCTION clockface_caller_speaks_for_kiosk(bigint) FROM PUBLIC;
+
 -- 0080's heartbeat, with the acting-kiosk rule and the throttled sweep; otherwise unchanged.
 CREATE OR REPLACE FUNCTION kiosk_heartbeat(for_kiosk bigint, p_app_version text, p_pending integer DEFAULT NULL, p_refused integer DEFAULT NULL)
 RETURNS timestamptz
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  acting text := current_setting('role');
 BEGIN
-  IF NOT clockface_caller_is_kiosk(for_kiosk)
-     OR (acting <> 'none' AND EXISTS (SELECT 1 FROM kiosks k WHERE k.role_name = acting)
-         AND NOT EXISTS (SELECT 1 FROM kiosks k WHERE k.id = for_kiosk AND k.role_name = acting)) THEN
+  IF NOT clockface_caller_speaks_for_kiosk(for_kiosk) THEN
     RAISE EXCEPTION 'kiosk % is not registered for this login, or was revoked', for_kiosk USING ERRCODE = 'CFK04';
   END IF;
   IF NOT clockface_printable(p_app_version, 64) THEN
@@ -72,12 +81,8 @@ CREATE OR REPLACE FUNCTION kiosk_heartbeat(
   p_templates integer, p_vector_engine text, p_last_upload_error text)
 RETURNS timestamptz
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  acting text := current_setting('role');
 BEGIN
-  IF NOT clockface_caller_is_kiosk(for_kiosk)
-     OR (acting <> 'none' AND EXISTS (SELECT 1 FROM kiosks k WHERE k.role_name = acting)
-         AND NOT EXISTS (SELECT 1 FROM kiosks k WHERE k.id = for_kiosk AND k.role_name = acting)) THEN
+  IF NOT clockface_caller_speaks_for_kiosk(for_kiosk) THEN
     RAISE EXCEPTION 'kiosk % is not registered for this login, or was revoked', for_kiosk USING ERRCODE = 'CFK04';
   END IF;
   IF NOT clockface_printable(p_app_version, 64) THEN
