@@ -199,6 +199,17 @@ if [ "$cluster_status" != "online" ]; then
   fi
 else
   log "cluster ${PG_MAJOR} ${PG_CLUSTER} already running"
+  # A package upgrade (step 1 above, or any apt run since the cluster started) replaces the server binary under a
+  # running postmaster. The old postmaster keeps running, but every new backend then loads the new plpgsql library
+  # into the old binary and fails ("undefined symbol: ..."). Linux shows the replaced binary as "(deleted)".
+  data_dir="$(pg_lsclusters -h "$PG_MAJOR" "$PG_CLUSTER" | awk '{print $6}')"
+  postmaster_pid="$(head -n1 "${data_dir}/postmaster.pid" 2>/dev/null || true)"
+  if [ -n "$postmaster_pid" ] && readlink "/proc/${postmaster_pid}/exe" 2>/dev/null | grep -q ' (deleted)$'; then
+    log "the running server predates an upgrade of its package; restarting cluster ${PG_MAJOR} ${PG_CLUSTER}"
+    restart_log="$(mktemp)"
+    pg_ctlcluster "$PG_MAJOR" "$PG_CLUSTER" restart </dev/null >"$restart_log" 2>&1 3>&- \
+      || { cat "$restart_log" >&2; die "could not restart cluster ${PG_MAJOR} ${PG_CLUSTER} after its package was upgraded"; }
+  fi
 fi
 
 for _ in $(seq 1 30); do
