@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_THRESHOLDS, listKiosks, type KioskListing } from '../../electron/central/kiosk-fleet.js';
 import { registerKiosk, revokeKiosk, type RegisteredKiosk } from '../../electron/central/kiosk-registry.js';
-import { sendHeartbeat, type HeartbeatHealth } from '../../electron/kiosk/central/index.js';
+import { ClockOffsetReports, sendHeartbeat, type HeartbeatHealth } from '../../electron/kiosk/central/index.js';
 import { KioskCore } from '../../electron/kiosk/kiosk-core.js';
 import { writeKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { centralFactories, startMigrated, type TestCentral } from '../support/centrals.js';
@@ -190,6 +190,32 @@ describe.each(centralFactories())('kiosk health on $label', (factory) => {
     expect(k).toMatchObject({ heartbeatSeconds: 1, templatesCached: 0, lastUploadError: 'CENTRAL_LIMIT' });
     expect(k.lastSeenAt!.getTime() - k.oldestPendingAt!.getTime()).toBe(0);
     expect(k.lastSeenAt!.getTime() - k.rosterSyncedAt!.getTime()).toBe(315_576_000_000);
+  });
+
+  it('a kiosk tells central its clock offset when it is news, not at every heartbeat', async () => {
+    const reports = new ClockOffsetReports();
+    // `at` is how the kiosk names the central it reports to (the gateway: kiosk id and URL).
+    const beatSkewed = (skewMs: number, at = 'this central') =>
+      asKiosk(central, north, (c) =>
+        sendHeartbeat(c, north.id, { appVersion: '2.0.0', pending: 0, refused: 0, health: HEALTHY }, () => new Date(Date.now() + skewMs), {
+          to: reports,
+          central: at,
+        }),
+      );
+    const stored = async () => (await listed('north-door')).clockOffsetMs;
+    const mark = () => admin.query('UPDATE kiosks SET clock_offset_ms = 424242 WHERE id = $1', [north.id]);
+
+    await mark();
+    await beatSkewed(60_000); // the first offset measured for this central: told
+    expect(Math.abs((await stored())! - 60_000)).toBeLessThan(1_000);
+    await mark();
+    await beatSkewed(60_000); // the same within a round trip's noise: not told again
+    expect(await stored()).toBe(424242);
+    await beatSkewed(75_000); // moved by 15 s: told
+    expect(Math.abs((await stored())! - 75_000)).toBeLessThan(1_000);
+    await mark();
+    await beatSkewed(75_000, 'another central'); // a kiosk re-pointed elsewhere tells the new one
+    expect(Math.abs((await stored())! - 75_000)).toBeLessThan(1_000);
   });
 
   it('a revoked kiosk is off the fleet', async () => {

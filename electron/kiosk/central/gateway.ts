@@ -1,7 +1,7 @@
 import { nearestPeople, type NearPerson } from '../../central/face-search.js';
 import { KIOSK_CONNECT_TIMEOUT_MS, KIOSK_QUERY_TIMEOUT_MS, connectCentral } from '../../central/connect.js';
 import { enrolAtCentral, type EnrolOutcome, type EnrolRequest } from './enrol.js';
-import { sendHeartbeat, type HeartbeatReport } from './heartbeat.js';
+import { ClockOffsetReports, sendHeartbeat, type HeartbeatReport } from './heartbeat.js';
 import { readLastPunches, type CentralLastPunch } from './last-punches.js';
 import { listenForRoster, type RosterListener, type RosterListenerEvents } from './listen.js';
 import { watchRosterHead, type RosterPosition } from './watch.js';
@@ -50,6 +50,9 @@ export const FALLBACK_TIMEOUT_MS = 1_500;
  * Every connection has client-side limits: a stalled link ends in an error, never in a hang.
  */
 export class CentralGateway {
+  /** What this kiosk last told central about its clock: an unchanged offset is not told at every heartbeat. */
+  private readonly clockReports = new ClockOffsetReports();
+
   constructor(
     private readonly settings: () => GatewaySettings,
     private readonly limits: GatewayLimits = {},
@@ -111,7 +114,8 @@ export class CentralGateway {
   }
 
   heartbeat(session: CentralSession, report: HeartbeatReport, kioskNow: () => Date): Promise<number> {
-    return sendHeartbeat(session, this.kioskId, report, kioskNow);
+    const s = this.settings();
+    return sendHeartbeat(session, s.kioskId, report, kioskNow, { to: this.clockReports, central: `${s.kioskId}@${s.url}` });
   }
 
   sendSnapshot(session: CentralSession, punchId: string, jpeg: Buffer): Promise<SnapshotOutcome> {

@@ -6,7 +6,7 @@
 export { CentralGateway, DEFAULT_WATCH_SECONDS, FALLBACK_TIMEOUT_MS, type GatewayLimits, type GatewaySettings } from './gateway.js';
 export { CycleSession, closeSession, withCycle, type CentralSession, type OpenCentralSession } from './session.js';
 export { enrolAtCentral, type EnrolOutcome, type EnrolRequest } from './enrol.js';
-export { sendHeartbeat, type HeartbeatHealth, type HeartbeatReport } from './heartbeat.js';
+export { ClockOffsetReports, sendHeartbeat, type HeartbeatHealth, type HeartbeatReport } from './heartbeat.js';
 export { readLastPunches, type CentralLastPunch } from './last-punches.js';
 export { listenForRoster, ROSTER_CHANNEL, type RosterListener, type RosterListenerEvents } from './listen.js';
 export { insertPunches, punchesCentralHolds, type PunchUpload } from './punches.js';
