@@ -84,13 +84,20 @@ if (unknown.length > 0) {
     const loadAverageAtStart = machine().loadAverage1m;
     let results: BenchResult[];
     const file = resultsFile ?? (full ? FULL_RESULTS_FILE : RESULTS_FILE);
+    // Two parts of one suite (kiosk) add up to one record: the first part's date and load, both parts' seconds.
+    const runRecord = (): SuiteRun => {
+      const earlier = runs[suite.name];
+      return {
+        date: earlier?.date ?? new Date().toISOString(),
+        profile: full ? 'full' : 'quick',
+        seconds: (earlier?.seconds ?? 0) + Math.round((performance.now() - started) / 1000),
+        loadAverageAtStart: earlier?.loadAverageAtStart ?? loadAverageAtStart,
+        loadAverageAtEnd: machine().loadAverage1m,
+      };
+    };
     const checkpoint = (soFar: readonly BenchResult[]): void => {
       const run: SuiteRun = {
-        date: new Date().toISOString(),
-        profile: full ? 'full' : 'quick',
-        seconds: Math.round((performance.now() - started) / 1000),
-        loadAverageAtStart,
-        loadAverageAtEnd: machine().loadAverage1m,
+        ...runRecord(),
         partial: 'saved while the suite was still running; if the run stopped, these are the parts it finished',
       };
       saveResults([...all, ...soFar], { ...runs, [suite.name]: run }, file);
@@ -105,18 +112,8 @@ if (unknown.length > 0) {
     }
     all.push(...results);
     const seconds = Math.round((performance.now() - started) / 1000);
-    // A part that measured nothing (a system part missing) keeps its earlier figures; two parts of one suite (kiosk)
-    // add up to the suite's time.
-    if (results.length > 0) {
-      const earlier = runs[suite.name];
-      runs[suite.name] = {
-        date: earlier?.date ?? new Date().toISOString(),
-        profile: full ? 'full' : 'quick',
-        seconds: (earlier?.seconds ?? 0) + seconds,
-        loadAverageAtStart: earlier?.loadAverageAtStart ?? loadAverageAtStart,
-        loadAverageAtEnd: machine().loadAverage1m,
-      };
-    }
+    // A part that measured nothing (a system part missing) keeps its earlier figures.
+    if (results.length > 0) runs[suite.name] = runRecord();
     console.log(`## ${suite.name}: ${suite.description}\n\n${markdownTable(results)}\n`);
     console.log(`(${suite.name} took ${seconds} s)\n`);
   }

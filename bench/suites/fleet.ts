@@ -9,7 +9,6 @@ import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { faceLikeSet } from '../../test/support/face-like-data.js';
-import { waitFor } from '../../test/support/waiting.js';
 import { LoadKioskChild, percentile, statusOf, type KioskPosition, type KioskSpec, type PunchMade } from '../../test/support/load-kiosks.js';
 import { createCentralDatabase, pgClusterPart, startCluster, type PgCluster } from '../../test/support/pg-cluster.js';
 import { pgbouncerPart, startPgBouncer, type PgBouncer } from '../../test/support/pgbouncer.js';
@@ -66,6 +65,21 @@ const PROFILE: Profile = { steadySeconds: 60, steadyEverySeconds: 20, burstPerKi
  */
 function patienceMs(base: number, kiosks: number): number {
   return base * Math.max(1, kiosks / 200);
+}
+
+/**
+ * Polls `check` every `intervalMs` until it holds (true) or `timeoutMs` has passed (false). Where the fleet is past what
+ * central serves, some kiosks wait on PgBouncer's queue far longer than the rest (PgBouncer hands a freed server
+ * session to the pools in its own order, not the order they waited: pgbouncer/pgbouncer#131), so the bench records
+ * how many were still waiting and measures on, rather than lose the whole fleet size.
+ */
+async function holdsWithin(check: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return true;
 }
 
 /** Samples the server's client backends every 500 ms; peak() since the last reset. */
@@ -192,12 +206,25 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
         return child.open(mine.map((k) => k.spec));
       }),
     );
-    await waitFor(`every kiosk holds its site's roster`, async () => {
+    const withoutRoster = async (): Promise<number> => {
       const s = await statusOf(children);
-      return s.kiosks.length === n && s.kiosks.every((k) => k.templates === EMPLOYEES_PER_SITE);
-    }, patienceMs(600_000, n), 500);
+      return n - s.kiosks.filter((k) => k.templates === EMPLOYEES_PER_SITE).length;
+    };
+    // Until every kiosk holds its roster, or the patience runs out, or 99 % do and none got there for 3 minutes: on a
+    // central past its capacity the last few wait on PgBouncer's queue for many minutes each (above).
+    let lastCount = n;
+    let lastProgress = performance.now();
+    const allSynced = await holdsWithin(async () => {
+      const left = await withoutRoster();
+      if (left < lastCount) [lastCount, lastProgress] = [left, performance.now()];
+      return left === 0 || (left <= n / 100 && performance.now() - lastProgress > 180_000);
+    }, patienceMs(600_000, n), 500) && lastCount === 0;
     row('set-up (roster, kiosk logins and folders)', (started - setupStarted) / 1000, 's');
-    row("every kiosk's first sync", (performance.now() - started) / 1000, 's');
+    if (allSynced) row("every kiosk's first sync", (performance.now() - started) / 1000, 's');
+    else {
+      row('first sync: time waited', (performance.now() - started) / 1000, 's');
+      row('first sync: kiosks still without their roster', await withoutRoster(), 'kiosks');
+    }
     watch = await ConnectionWatch.start(centralUrl);
 
     // 1. The idle fleet: followers watching, heartbeats, nothing else. The first syncs' tail (uploads of the first
@@ -231,8 +258,11 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       );
       const punches = reports.flatMap((r) => r.punches);
       const failures = reports.flatMap((r) => r.failures);
-      await waitFor(`${what}: every outbox empty`, async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), patienceMs(300_000, n), 500);
+      const pendingNow = async (): Promise<number> => (await statusOf(children)).kiosks.reduce((sum, k) => sum + k.pending, 0);
+      const drained = await holdsWithin(async () => (await pendingNow()) === 0, patienceMs(300_000, n), 500);
       const shares = cpu();
+      // Those still waiting are not in this phase's latencies (its p95 is then a floor); the count below waits for them.
+      if (!drained) row(`${what}: punches still in kiosk outboxes after ${patienceMs(300_000, n) / 60_000} minutes`, await pendingNow(), 'punches');
       made.push(...punches);
       const { rows } = await (admin as pg.Client).query<{ ms: number }>(
         'SELECT extract(epoch FROM received_at - punched_at) * 1000 AS ms FROM punches WHERE id = ANY($1::uuid[])',
@@ -265,7 +295,9 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
     }
     await phase('shift-change burst', burst);
 
-    // Every punch on central exactly once.
+    // Every punch on central exactly once: a punch still in an outbox is given as long again to arrive before it counts
+    // as lost.
+    await holdsWithin(async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), patienceMs(300_000, n), 500);
     const ids = made.map((p) => p.id);
     const { rows: counted } = await admin.query<{ n: number; ids: number; punches: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, count(DISTINCT (employee_id, punched_at))::int AS punches
@@ -300,13 +332,15 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       return commits.length === ROSTER_TRANSACTIONS && arrived.size === expected;
     };
     let committing = true;
-    const looking = (async () => {
+    /** Whether every kiosk of each change's site held it within the patience after the last commit. */
+    const looking = (async (): Promise<boolean> => {
       let deadline = Infinity;
       while (!(await look())) {
         if (!committing && deadline === Infinity) deadline = Date.now() + patienceMs(300_000, n);
-        if (Date.now() > deadline) throw new Error(`fleet bench: the roster changes did not reach every kiosk within ${patienceMs(300_000, n) / 60_000} minutes`);
+        if (Date.now() > deadline) return false;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
+      return true;
     })();
     looking.catch(() => undefined); // awaited below; a failure while changes are still being made waits for that
     try {
@@ -325,10 +359,15 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
     } finally {
       committing = false;
     }
-    await looking;
+    const reachedAll = await looking;
     const rosterShares = rosterCpu();
     const lags = [...arrived.values()];
     row('roster changes committed', ROSTER_TRANSACTIONS * CHANGES_PER_TRANSACTION, 'changes');
+    if (!reachedAll) {
+      // The p95 below is of the arrivals only, so a floor.
+      const expected = commits.reduce((sum, commit) => sum + (kiosksOf.get(commit.site)?.length ?? 0), 0);
+      row(`roster changes (commit, kiosk) not arrived ${patienceMs(300_000, n) / 60_000} minutes after the last commit`, expected - arrived.size, 'arrivals');
+    }
     row('roster commit → every kiosk of the site p50', percentile(lags, 50), 'ms');
     row('roster commit → every kiosk of the site p95', percentile(lags, 95), 'ms');
     row('roster changes: server connections (peak)', watch.peak(), 'connections');
