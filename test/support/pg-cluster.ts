@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './ports.js';
+import { killWhenProcessEnds } from './process-end.js';
 import { partsPresent, type SystemPart } from './system-parts.js';
 
 /**
@@ -104,7 +105,6 @@ export interface ClusterOptions {
 const live = new Set<PgCluster>();
 let exitHookInstalled = false;
 
-/** Whatever happens to the test process, no postmaster outlives it: immediate shutdown, data folder removed. */
 /** Alive and not a zombie (an exited postmaster waits for init to reap it, which can take seconds here). */
 function alive(pid: number): boolean {
   try {
@@ -120,19 +120,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whatever happens to the test process, no postmaster outlives it: immediate shutdown, data folder removed
+ * (test/support/process-end.ts). Registered once, for every cluster live at the end.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  const killAll = (): void => {
+  killWhenProcessEnds(() => {
     for (const c of live) c.killNow();
-  };
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
+  });
 }
 
 function confValue(v: string | number | boolean): string {

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { asRoot, postgresIds } from './pg-cluster.js';
 import { withFileLimit } from './file-limit.js';
 import { freePort } from './ports.js';
+import { killWhenProcessEnds } from './process-end.js';
 import type { SystemPart } from './system-parts.js';
 import { waitFor } from './waiting.js';
 
@@ -108,6 +109,25 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
   const child: ChildProcess = spawn(command[0] ?? PGBOUNCER, command.slice(1), { stdio: 'ignore' });
   let exited = false;
   child.on('exit', () => (exited = true));
+  const pidOf = (): number | null => {
+    const pidFile = join(dir, 'pgbouncer.pid');
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  };
+  /** At once, for a failed start and for the end of the process: the pid file's process (as root the child is runuser). */
+  const killNow = (): void => {
+    const pid = pidOf();
+    try {
+      if (pid !== null) process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    child.kill('SIGKILL');
+  };
+  const forgetKill = killWhenProcessEnds(() => {
+    killNow();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const adminConsole = `postgres://${authRole}:${authPassword}@127.0.0.1:${port}/pgbouncer`;
   const console_ = async <T>(body: (c: pg.Client) => Promise<T>): Promise<T> => {
@@ -125,20 +145,16 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
       return console_(async () => true).catch(() => false);
     }, 20_000, 100);
   } catch (e) {
-    child.kill('SIGKILL');
+    forgetKill();
+    killNow();
     throw e;
   }
 
-  const pidOf = (): number | null => {
-    const pidFile = join(dir, 'pgbouncer.pid');
-    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  };
   const pid = pidOf();
   const soft = pid && existsSync(`/proc/${pid}/limits`) ? /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1] : undefined;
   if (options.fileLimit && soft !== undefined && Number(soft) < options.fileLimit) {
-    child.kill('SIGKILL');
-    if (pid) process.kill(pid, 'SIGKILL');
+    forgetKill();
+    killNow();
     throw new Error(`pgbouncer runs with ${soft} open files, not the ${options.fileLimit} asked for: its clients would be refused`);
   }
   return {
@@ -153,6 +169,7 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
     command: (text) => console_(async (c) => void (await c.query(text))),
     pid: () => (exited ? null : pidOf()),
     async stop() {
+      forgetKill();
       if (!exited) {
         const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         // The pid file's process, not the child: as root the child is runuser, which need not pass a signal on.
