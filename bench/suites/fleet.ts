@@ -9,6 +9,7 @@ import { initKioskDir } from '../../electron/kiosk/kiosk-init.js';
 import { parseKioskSettings } from '../../electron/kiosk/kiosk-settings.js';
 import { FACE_MODEL_ID } from '../../shared/face-model.js';
 import { faceLikeSet } from '../../test/support/face-like-data.js';
+import { holdsWithin } from '../../test/support/waiting.js';
 import { LoadKioskChild, percentile, statusOf, type KioskPosition, type KioskSpec, type PunchMade } from '../../test/support/load-kiosks.js';
 import { createCentralDatabase, pgClusterPart, startCluster, type PgCluster } from '../../test/support/pg-cluster.js';
 import { pgbouncerPart, startPgBouncer, type PgBouncer } from '../../test/support/pgbouncer.js';
@@ -65,21 +66,6 @@ const PROFILE: Profile = { steadySeconds: 60, steadyEverySeconds: 20, burstPerKi
  */
 function patienceMs(base: number, kiosks: number): number {
   return base * Math.max(1, kiosks / 200);
-}
-
-/**
- * Polls `check` every `intervalMs` until it holds (true) or `timeoutMs` has passed (false). Where the fleet is past what
- * central serves, some kiosks wait on PgBouncer's queue far longer than the rest (PgBouncer hands a freed server
- * session to the pools in its own order, not the order they waited: pgbouncer/pgbouncer#131), so the bench records
- * how many were still waiting and measures on, rather than lose the whole fleet size.
- */
-async function holdsWithin(check: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  return true;
 }
 
 /** Samples the server's client backends every 500 ms; peak() since the last reset. */
@@ -253,6 +239,8 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       row(`${what}: CPU of the simulated kiosks (share of the machine)`, shares.parts['kiosks'] ?? 0, '%');
     };
     const made: PunchMade[] = [];
+    /** Punches in every kiosk's outbox. A fleet past central's capacity can be minutes behind (pgbouncer/pgbouncer#131). */
+    const pendingNow = async (): Promise<number> => (await statusOf(children)).kiosks.reduce((sum, k) => sum + k.pending, 0);
     const phase = async (what: string, plans: Map<string, number[]>): Promise<void> => {
       watch?.reset();
       const cpu = measureCpu(cpuParts);
@@ -262,7 +250,6 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
       );
       const punches = reports.flatMap((r) => r.punches);
       const failures = reports.flatMap((r) => r.failures);
-      const pendingNow = async (): Promise<number> => (await statusOf(children)).kiosks.reduce((sum, k) => sum + k.pending, 0);
       const drained = await holdsWithin(async () => (await pendingNow()) === 0, patienceMs(300_000, n), 500);
       const shares = cpu();
       // Those still waiting are not in this phase's latencies (its p95 is then a floor); the count below waits for them.
@@ -301,7 +288,7 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
 
     // Every punch on central exactly once: a punch still in an outbox is given as long again to arrive before it counts
     // as lost.
-    await holdsWithin(async () => (await statusOf(children)).kiosks.every((k) => k.pending === 0), patienceMs(300_000, n), 500);
+    await holdsWithin(async () => (await pendingNow()) === 0, patienceMs(300_000, n), 500);
     const ids = made.map((p) => p.id);
     const { rows: counted } = await admin.query<{ n: number; ids: number; punches: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, count(DISTINCT (employee_id, punched_at))::int AS punches
@@ -322,6 +309,8 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
     // `${commit index} ${kiosk}` → ms from the commit to the end of the kiosk's first sync that holds it. Looked at
     // every 200 ms while the changes are made, so that a later sync does not stand in for the first.
     const arrived = new Map<string, number>();
+    /** One arrival per commit per kiosk of its site. */
+    const expectedArrivals = (): number => commits.reduce((sum, commit) => sum + (kiosksOf.get(commit.site)?.length ?? 0), 0);
     const look = async (): Promise<boolean> => {
       const positions = Object.assign({}, ...(await Promise.all(children.map((ch) => ch.positions())))) as Record<string, KioskPosition>;
       for (const [i, commit] of commits.entries()) {
@@ -332,8 +321,7 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
           arrived.set(key, Math.max(0, Date.parse(p.lastSyncAt) - commit.at));
         }
       }
-      const expected = commits.reduce((sum, commit) => sum + (kiosksOf.get(commit.site)?.length ?? 0), 0);
-      return commits.length === ROSTER_TRANSACTIONS && arrived.size === expected;
+      return commits.length === ROSTER_TRANSACTIONS && arrived.size === expectedArrivals();
     };
     let committing = true;
     /** Whether every kiosk of each change's site held it within the patience after the last commit. */
@@ -369,8 +357,7 @@ async function runFleet(n: number, profile: Profile): Promise<BenchResult[]> {
     row('roster changes committed', ROSTER_TRANSACTIONS * CHANGES_PER_TRANSACTION, 'changes');
     if (!reachedAll) {
       // The p95 below is of the arrivals only, so a floor.
-      const expected = commits.reduce((sum, commit) => sum + (kiosksOf.get(commit.site)?.length ?? 0), 0);
-      row(`roster changes (commit, kiosk) not arrived ${patienceMs(300_000, n) / 60_000} minutes after the last commit`, expected - arrived.size, 'arrivals');
+      row(`roster changes (commit, kiosk) not arrived ${patienceMs(300_000, n) / 60_000} minutes after the last commit`, expectedArrivals() - arrived.size, 'arrivals');
     }
     row('roster commit → every kiosk of the site p50', percentile(lags, 50), 'ms');
     row('roster commit → every kiosk of the site p95', percentile(lags, 95), 'ms');

@@ -128,6 +128,11 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
     killNow();
     rmSync(dir, { recursive: true, force: true });
   });
+  /** A start that failed: killed now, so no longer at the process's end. */
+  const giveUp = (): void => {
+    forgetKill();
+    killNow();
+  };
 
   const adminConsole = `postgres://${authRole}:${authPassword}@127.0.0.1:${port}/pgbouncer`;
   const console_ = async <T>(body: (c: pg.Client) => Promise<T>): Promise<T> => {
@@ -145,16 +150,14 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
       return console_(async () => true).catch(() => false);
     }, 20_000, 100);
   } catch (e) {
-    forgetKill();
-    killNow();
+    giveUp();
     throw e;
   }
 
   const pid = pidOf();
   const soft = pid && existsSync(`/proc/${pid}/limits`) ? /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1] : undefined;
   if (options.fileLimit && soft !== undefined && Number(soft) < options.fileLimit) {
-    forgetKill();
-    killNow();
+    giveUp();
     throw new Error(`pgbouncer runs with ${soft} open files, not the ${options.fileLimit} asked for: its clients would be refused`);
   }
   return {
